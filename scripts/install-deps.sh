@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Install everything the pipeline needs on Debian 12. Idempotent.
+. "$(dirname "$0")/lib.sh"
+
+PKGS=(
+	rustc-web rust-web-src
+	clang-19 lld-19 llvm-19 libclang-19-dev
+	make flex bison bc libelf-dev libssl-dev cpio kmod rsync
+	git patch xz-utils zstd python3 python3-pip
+	qemu-system-x86 busybox-static
+	gcc libc6-dev
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if ((${#missing[@]})); then
+	step "apt: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q || die "apt-get update failed"
+	apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+		die "apt-get install failed"
+else
+	step "apt: all packages present"
+fi
+
+if ! command -v bindgen >/dev/null || ! bindgen --version | grep -q '0.71.1'; then
+	step "cargo: installing bindgen-cli 0.71.1 (a few minutes)"
+	command -v cargo >/dev/null || die "cargo not found (rustup toolchain expected)"
+	cargo install --locked --quiet bindgen-cli --version 0.71.1 ||
+		die "cargo install bindgen-cli failed"
+fi
+info "bindgen: $(bindgen --version)"
+
+if ! command -v vng >/dev/null; then
+	step "pip: installing virtme-ng"
+	python3 -m pip install -q virtme-ng || die "pip install virtme-ng failed"
+fi
+info "vng: $(vng --version 2>&1 | head -1)"
+info "rustc (kernel): $(/usr/bin/rustc --version)"

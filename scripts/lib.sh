@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings for the syslet scripts; sourced, never run.
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${SYSLET_CACHE:-$HOME/.cache/syslet}
+BASE_REPO=$CACHE/linux-base	# the imported base tree, branch "base"
+TREE=$CACHE/linux		# base + series (git worktree-free clone)
+LLVM_BIN=/usr/lib/llvm-19/bin
+
+export PATH=$LLVM_BIN:/usr/local/cargo/bin:$HOME/.cargo/bin:$PATH
+
+mkdir -p "$CACHE"
+
+step() { printf '\n==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+info() { printf '    %s\n' "$*"; }
+die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
+
+# The kernel wants the Debian rustc that matches rust-web-src, not rustup's.
+kernel_make_env() {
+	echo "LLVM=1 RUSTC=/usr/bin/rustc BINDGEN=$(command -v bindgen) HOSTRUSTC=/usr/bin/rustc"
+}
+
+build_dir() { echo "$CACHE/build-$1"; }
+
+kernel_image_target() {
+	case $1 in
+	x86_64) echo bzImage ;;
+	arm64) echo Image ;;
+	esac
+}
+
+kernel_image() {
+	echo "$(build_dir "$1")/arch/$([ "$1" = x86_64 ] && echo x86 || echo arm64)/boot/$(kernel_image_target "$1")"
+}
+
+kernel_arch() { [ "$1" = x86_64 ] && echo x86 || echo "$1"; }
