@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The whole test suite: host tests, the series checks, the kernel build, and
+# the syslet kselftests in the booted kernel.  Ends with "N passed, N failed".
+#
+#   scripts/test.sh
+. "$(dirname "$0")/lib.sh"
+set +e
+
+arch=x86_64
+passed=0 failed=0 skipped=0
+failures=()
+pass() { passed=$((passed + ${2:-1})); info "PASS $1"; }
+fail() { failed=$((failed + ${2:-1})); failures+=("$1"); info "FAIL $1"; }
+# check NAME COMMAND...: one test whose verdict is the command's exit code.
+check() {
+	local name=$1 log
+	shift
+	log=$CACHE/test-$(echo "$name" | tr -c 'a-zA-Z0-9\n' '-').log
+	if "$@" >"$log" 2>&1; then pass "$name"; else
+		sed 's/^/      /' "$log" | tail -40
+		fail "$name"
+	fi
+}
+summary() {
+	echo
+	((${#failures[@]})) && printf 'failed: %s\n' "${failures[@]}"
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+	exit
+}
+start=$SECONDS
+
+bash "$TOP/scripts/install-deps.sh" || die "installing the dependencies failed"
+
+step "host tests: cargo test (kernel-rust/)"
+log=$CACHE/test-cargo.log
+(cd "$TOP/kernel-rust" && cargo test --quiet 2>&1) >"$log"
+cargo_rc=$?
+while read -r name verdict; do
+	case $verdict in
+	ok) pass "host: $name" ;;
+	ignored) skipped=$((skipped + 1)) ;;
+	*) fail "host: $name" ;;
+	esac
+done < <(sed -nE 's/^test (.*) \.\.\. (ok|FAILED|ignored)$/\1 \2/p' "$log")
+grep -q '^test result:' "$log" && [ $cargo_rc -eq 0 ] || {
+	tail -30 "$log"
+	[ $cargo_rc -ne 0 ] && fail "host: cargo test exit $cargo_rc"
+}
+check "rustfmt --check kernel-rust/" \
+	bash -c "cd '$TOP/kernel-rust' && rustfmt --check --edition 2021 *.rs host/src/*.rs"
+
+step "base tree and series"
+bash "$TOP/scripts/fetch-base.sh" || die "could not fetch the base tree"
+check "series applies with git am" bash "$TOP/scripts/apply-series.sh" ||
+	summary
+check "series reproduces the repository sources" bash "$TOP/scripts/check-sources.sh"
+while read -r verdict patch; do
+	[ -n "$patch" ] || continue
+	if [ "$verdict" = ok ]; then pass "checkpatch --strict $patch"; else fail "checkpatch --strict $patch"; fi
+done < <(bash "$TOP/scripts/checkpatch.sh" 2>&1 | tee "$CACHE/test-checkpatch.log" | grep -E '^(ok|FAIL) ')
+grep -q '^FAIL' "$CACHE/test-checkpatch.log" && sed -n '/^FAIL/,/^ok/p' "$CACHE/test-checkpatch.log" | head -60
+
+step "kernel ($arch)"
+if bash "$TOP/scripts/build.sh" "$arch"; then pass "kernel build ($arch)"; else
+	fail "kernel build ($arch)"
+	summary
+fi
+if bash "$TOP/scripts/kselftest-build.sh" "$arch"; then pass "kselftests build ($arch)"; else
+	fail "kselftests build ($arch)"
+	summary
+fi
+if ! bash "$TOP/scripts/boot-test.sh" "$arch"; then
+	fail "boot and run kselftests ($arch)"
+	summary
+fi
+res=$CACHE/run-$arch
+step "kselftest results ($arch)"
+sed -n 's/^# \(ok\|not ok\) /  \1 /p' "$res/tap.txt"
+read -r kp kf ks < <(python3 "$TOP/scripts/tap-summary.py" "$res/tap.txt" | tee "$CACHE/test-tap.log" | tail -1)
+grep '^FAIL' "$CACHE/test-tap.log" | while read -r _ t; do info "FAIL kselftest ($arch): $t"; done
+passed=$((passed + kp)) skipped=$((skipped + ks))
+((kf)) && fail "kselftests ($arch): $kf failed" "$kf"
+((kp + kf)) || fail "kselftests ($arch): no test ran"
+check "dmesg clean after kselftests ($arch)" bash "$TOP/scripts/dmesg-check.sh" "$res/dmesg.txt"
+
+info "total time $((SECONDS - start))s"
+summary
