@@ -35,9 +35,11 @@ if ! command -v bindgen >/dev/null || ! bindgen --version | grep -q '0.71.1'; th
 fi
 info "bindgen: $(bindgen --version)"
 
-if ! command -v vng >/dev/null; then
-	step "pip: installing virtme-ng"
-	python3 -m pip install -q virtme-ng || die "pip install virtme-ng failed"
-fi
+# virtme-ng boots the test kernels; checkpatch's SPDX check needs ply and GitPython.
+for mod in virtme_ng:virtme-ng ply:ply git:GitPython; do
+	python3 -c "import ${mod%%:*}" 2>/dev/null && continue
+	step "pip: installing ${mod#*:}"
+	python3 -m pip install -q --root-user-action=ignore "${mod#*:}" || die "pip install ${mod#*:} failed"
+done
 info "vng: $(vng --version 2>&1 | head -1)"
 info "rustc (kernel): $(/usr/bin/rustc --version)"
