@@ -146,19 +146,32 @@ TEST(read_only_is_efault)
 	munmap(p, getpagesize());
 }
 
-TEST(read_only_shared_file_is_efault)
+/* An unlinked temporary file of one page, whose first word is @first. */
+static int page_file(uint64_t first)
 {
 	char path[] = "/tmp/umem_add_test.XXXXXX";
-	uint64_t val = 9, *p;
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (pwrite(fd, &first, sizeof(first), 0) != sizeof(first) ||
+	    ftruncate(fd, getpagesize())) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+TEST(read_only_shared_file_is_efault)
+{
+	uint64_t *p;
 	int fd;
 
 	if (!have_umem_add())
 		SKIP(return, UMEM_ADD_MISSING);
-	fd = mkstemp(path);
+	fd = page_file(9);
 	ASSERT_GE(fd, 0);
-	unlink(path);
-	ASSERT_EQ(sizeof(val), write(fd, &val, sizeof(val)));
-	ASSERT_EQ(0, ftruncate(fd, getpagesize()));
 	p = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_UMEM_ERR(p, 1, EFAULT);
@@ -169,22 +182,18 @@ TEST(read_only_shared_file_is_efault)
 
 TEST(shared_file_mapping_is_written_back)
 {
-	char path[] = "/tmp/umem_add_test.XXXXXX";
-	uint64_t val = 100, *p;
+	uint64_t val, *p;
 	int fd;
 
 	if (!have_umem_add())
 		SKIP(return, UMEM_ADD_MISSING);
-	fd = mkstemp(path);
+	fd = page_file(100);
 	ASSERT_GE(fd, 0);
-	unlink(path);
-	ASSERT_EQ(0, ftruncate(fd, getpagesize()));
 	p = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	p[1] = 100;
-	EXPECT_EQ(123, sys_umem_add(&p[1], 23));
+	EXPECT_EQ(123, sys_umem_add(&p[0], 23));
 	munmap(p, getpagesize());
-	ASSERT_EQ(sizeof(val), pread(fd, &val, sizeof(val), sizeof(val)));
+	ASSERT_EQ(sizeof(val), pread(fd, &val, sizeof(val), 0));
 	EXPECT_EQ(123, val);
 	close(fd);
 }
