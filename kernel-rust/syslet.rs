@@ -9,16 +9,43 @@
 //! checks that both sides agree.
 //!
 //! Modules:
+//! - [`abi`]: the atom layout and flags of the uapi header (host-testable).
+//! - [`interp`]: the atom interpreter (host-testable).
+//! - [`exec`]: `async_exec()`: the interpreter run by the calling task.
 //! - [`umem`]: `umem_add()`, atomic addition to a word of user memory.
 //! - [`uword`]: locating an aligned user word in its page (host-testable).
 //!
 //! Modules whose names say "host-testable" use no kernel types; the host
 //! Cargo workspace that ships with the series builds them for `cargo test`.
 
-use kernel::{prelude::*, uaccess::UserPtr};
+use kernel::{bindings, prelude::*, uaccess::UserPtr};
 
+mod abi;
+mod exec;
+mod interp;
 mod umem;
 mod uword;
+
+// The host-testable ABI module must agree with the uapi header.
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    type C = bindings::syslet_uatom;
+    assert!(size_of::<abi::Atom>() == size_of::<C>());
+    assert!(offset_of!(abi::Atom, flags) == offset_of!(C, flags));
+    assert!(offset_of!(abi::Atom, nr) == offset_of!(C, nr));
+    assert!(offset_of!(abi::Atom, ret_ptr) == offset_of!(C, ret_ptr));
+    assert!(offset_of!(abi::Atom, next) == offset_of!(C, next));
+    assert!(offset_of!(abi::Atom, arg_ptr) == offset_of!(C, arg_ptr));
+    assert!(offset_of!(abi::Atom, private) == offset_of!(C, private));
+    assert!(abi::SYSLET_ASYNC == bindings::SYSLET_ASYNC);
+    assert!(abi::SYSLET_SYNC == bindings::SYSLET_SYNC);
+    assert!(abi::SYSLET_NO_COMPLETE == bindings::SYSLET_NO_COMPLETE);
+    assert!(abi::SYSLET_STOP_ON_NONZERO == bindings::SYSLET_STOP_ON_NONZERO);
+    assert!(abi::SYSLET_STOP_ON_ZERO == bindings::SYSLET_STOP_ON_ZERO);
+    assert!(abi::SYSLET_STOP_ON_NEGATIVE == bindings::SYSLET_STOP_ON_NEGATIVE);
+    assert!(abi::SYSLET_STOP_ON_NON_POSITIVE == bindings::SYSLET_STOP_ON_NON_POSITIVE);
+    assert!(abi::SYSLET_SKIP_TO_NEXT_ON_STOP == bindings::SYSLET_SKIP_TO_NEXT_ON_STOP);
+};
 
 /// Converts a result into the value a system call returns.
 fn to_syscall_ret(res: Result<u64>) -> c_long {
@@ -28,6 +55,18 @@ fn to_syscall_ret(res: Result<u64>) -> c_long {
         Ok(val) => val as c_long,
         Err(err) => err.to_errno() as c_long,
     }
+}
+
+/// `async_exec(2)`: runs the chain of atoms at `atom`; returns the address
+/// of the atom it ended on, or a negative errno.
+///
+/// # Safety
+///
+/// None beyond the C prototype: `atom` is an untrusted user-space address
+/// that is only accessed through the user-memory API.
+#[export]
+pub unsafe extern "C" fn syslet_async_exec(atom: *mut bindings::syslet_uatom) -> c_long {
+    to_syscall_ret(exec::exec_sync(UserPtr::from_ptr(atom.cast())))
 }
 
 /// `umem_add(2)`: atomically adds `inc` to the `u64` at `uptr` and returns
