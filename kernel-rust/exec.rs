@@ -54,6 +54,8 @@ impl Env for TaskEnv {
         // SAFETY: `args` points to six `u64`s and `refused` to a `bool`, both
         // valid for the duration of the call, as the prototype requires.
         let ret = unsafe { bindings::syslet_do_syscall(nr, args.as_ptr(), &mut refused) };
+        // Syslets only exist on 64-bit architectures: `long` is `i64`.
+        let ret = ret as i64;
         if refused {
             SysRet::Refused(ret)
         } else {
