@@ -515,11 +515,17 @@ TEST(sysctl_disables_syslets)
 	EXPECT_EQ(-1, write_sysctl("3"));
 }
 
-static sig_atomic_t got_alarm;
+/* Set by the handler; atomics keep the compiler from caching it. */
+static int got_alarm;
 
 static void on_alarm(int sig)
 {
-	got_alarm = 1;
+	__atomic_store_n(&got_alarm, 1, __ATOMIC_RELAXED);
+}
+
+static int alarm_seen(void)
+{
+	return __atomic_load_n(&got_alarm, __ATOMIC_RELAXED);
 }
 
 TEST(signal_ends_a_long_loop_so_the_handler_runs)
@@ -536,12 +542,12 @@ TEST(signal_ends_a_long_loop_so_the_handler_runs)
 	/* An endless loop: count++; getpid; repeat. */
 	init_atom(&a[0], __NR_umem_add, 0, NULL, &a[1], 2, &countp, &one);
 	init_atom(&a[1], __NR_getpid, 0, NULL, &a[0], 0);
-	got_alarm = 0;
+	__atomic_store_n(&got_alarm, 0, __ATOMIC_RELAXED);
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
 	ret = sys_async_exec(&a[0]);
 	/* It ends at an atom boundary, on the last atom that ran. */
 	EXPECT_TRUE(ret == (long)u(&a[0]) || ret == (long)u(&a[1])) TH_LOG("ret %ld", ret);
-	EXPECT_EQ(1, got_alarm);
+	EXPECT_EQ(1, alarm_seen());
 	EXPECT_GT(count, 0);
 	signal(SIGALRM, SIG_DFL);
 }
@@ -565,12 +571,12 @@ TEST(interrupted_atom_fails_with_eintr)
 	/* A read from an empty pipe blocks until the alarm interrupts it. */
 	init_atom(&a[0], __NR_read, SYSLET_SYNC, &r_read, &a[1], 3, &fd, &bufp, &len);
 	init_atom(&a[1], __NR_getpid, 0, &r_next, NULL, 0);
-	got_alarm = 0;
+	__atomic_store_n(&got_alarm, 0, __ATOMIC_RELAXED);
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
 	EXPECT_ENDS_AT(&a[0], sys_async_exec(&a[0]));
 	EXPECT_EQ(-EINTR, r_read);
 	EXPECT_EQ(7, r_next);
-	EXPECT_EQ(1, got_alarm);
+	EXPECT_EQ(1, alarm_seen());
 	signal(SIGALRM, SIG_DFL);
 	close(pipefd[0]);
 	close(pipefd[1]);
