@@ -35,7 +35,7 @@ bash "$TOP/scripts/install-deps.sh" || die "installing the dependencies failed"
 
 step "host tests: cargo test (kernel-rust/)"
 log=$CACHE/test-cargo.log
-(cd "$TOP/kernel-rust" && cargo test --quiet 2>&1) >"$log"
+(cd "$TOP/kernel-rust" && cargo test 2>&1) >"$log"
 cargo_rc=$?
 while read -r name verdict; do
 	case $verdict in
