@@ -3,7 +3,7 @@
 # Configure and build the patched kernel for ARCH (x86_64 by default) in
 # $CACHE/build-$ARCH, outside the clone.  Incremental when it exists.
 #
-#   scripts/build.sh [x86_64] [--tree DIR]
+#   scripts/build.sh [x86_64|arm64] [--tree DIR]
 . "$(dirname "$0")/lib.sh"
 
 arch=x86_64
@@ -11,8 +11,8 @@ src=$TREE
 while (($#)); do
 	case $1 in
 	--tree) src=$2; shift ;;
-	x86_64) arch=$1 ;;
-	*) die "usage: $0 [x86_64] [--tree DIR]" ;;
+	x86_64 | arm64) arch=$1 ;;
+	*) die "usage: $0 [x86_64|arm64] [--tree DIR]" ;;
 	esac
 	shift
 done
@@ -20,7 +20,7 @@ done
 out=$(build_dir "$arch")
 mkdir -p "$out"
 # shellcheck disable=SC2046
-make_args=(-C "$src" O="$out" $(kernel_make_env) -j"$(nproc)")
+make_args=(-C "$src" O="$out" $(arch_make_env "$arch") $(kernel_make_env) -j"$(nproc)")
 
 frags=("$TOP/scripts/config/$arch.config" "$TOP/selftests/config")
 stamp=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
@@ -28,7 +28,13 @@ if [ ! -f "$out/.config" ] || [ "$(cat "$out/.syslet-config-stamp" 2>/dev/null)"
 	step "config ($arch): virtme-ng defconfig + ${frags[*]##*/}"
 	frag=$out/.syslet-fragment
 	cat "${frags[@]}" >"$frag"
-	(cd "$src" && virtme-configkernel --defconfig O="$out" $(kernel_make_env) &&
+	if [ "$arch" = arm64 ]; then
+		# Every SoC platform off: QEMU's virt machine needs none.
+		sed -nE 's/^config (ARCH_[A-Z0-9_]+)$/# CONFIG_\1 is not set/p' \
+			"$src/arch/arm64/Kconfig.platforms" >>"$frag"
+	fi
+	(cd "$src" && virtme-configkernel --arch "$arch" --defconfig O="$out" \
+		$(arch_make_env "$arch") $(kernel_make_env) &&
 		ARCH=$(kernel_arch "$arch") scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag") \
 		>"$out/.config.log" 2>&1 || die "configuration failed, see $out/.config.log"
 	make "${make_args[@]}" olddefconfig >>"$out/.config.log" 2>&1 ||

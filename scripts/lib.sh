@@ -36,3 +36,7 @@ kernel_image() {
 }
 
 kernel_arch() { [ "$1" = x86_64 ] && echo x86 || echo "$1"; }
+
+# Make variables that select ARCH; none for the native x86_64 build, so that
+# its configuration and objects stay exactly as they are.
+arch_make_env() { [ "$1" = x86_64 ] || echo "ARCH=$(kernel_arch "$1")"; }
