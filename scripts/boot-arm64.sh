@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the arm64 kernel under qemu-system-aarch64 (software emulation, the
+# "virt" machine) with an initramfs holding a static init
+# (scripts/guest/tinit.c) and the static syslet kselftests; the TAP output
+# comes back on the serial console.  Results: $CACHE/run-arm64/.
+. "$(dirname "$0")/lib.sh"
+
+image=$(kernel_image arm64)
+[ -f "$image" ] || die "no arm64 kernel image at $image (run scripts/build.sh arm64)"
+kst=$CACHE/kselftest-arm64/syslet
+[ -d "$kst" ] || die "no arm64 kselftests in $kst (run scripts/kselftest-build.sh arm64)"
+res=$CACHE/run-arm64
+rm -rf "$res"
+mkdir -p "$res/root"/{kselftest,proc,sys,dev,tmp}
+
+step "boot (arm64): qemu-system-aarch64 -M virt, software emulation"
+aarch64-linux-gnu-gcc -static -O2 -Wall -o "$res/root/init" "$TOP/scripts/guest/tinit.c" ||
+	die "building the arm64 init failed"
+for t in "$kst"/*_test; do
+	cp "$t" "$res/root/kselftest/"
+done
+(cd "$res/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$res/initramfs.cpio.gz"
+start=$SECONDS
+rc=0
+timeout 1500 qemu-system-aarch64 -M virt -cpu max -smp 2 -m 2G -nographic -no-reboot \
+	-kernel "$image" -initrd "$res/initramfs.cpio.gz" \
+	-append "console=ttyAMA0 loglevel=1 panic=-1 rdinit=/init" </dev/null >"$res/console.log" 2>&1 || rc=$?
+info "guest ran for $((SECONDS - start))s (qemu exit $rc)"
+tr -d '\r' <"$res/console.log" | sed -n '/^TAP version/,/^syslet-guest: dmesg/p' >"$res/tap.txt"
+tr -d '\r' <"$res/console.log" | sed -n '/^syslet-guest: dmesg/,/^syslet-guest: end of dmesg/p' >"$res/dmesg.txt"
+tr -d '\r' <"$res/console.log" | grep -q '^syslet-guest: done' || {
+	tail -30 "$res/console.log" >&2
+	die "the arm64 guest did not finish the kselftests (console: $res/console.log)"
+}
