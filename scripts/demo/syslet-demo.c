@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,53 @@
 #ifndef __NR_umem_add
 #define __NR_umem_add 473
 #endif
+#ifndef __NR_async_exec
+#define __NR_async_exec 474
+#endif
+
+/* One atom: system call @nr, result to @ret, then @next, arguments @args. */
+static void atom(struct syslet_uatom *a, unsigned int nr, unsigned int flags,
+		 int64_t *ret, struct syslet_uatom *next, uint64_t *a0, uint64_t *a1,
+		 uint64_t *a2)
+{
+	memset(a, 0, sizeof(*a));
+	a->nr = nr;
+	a->flags = flags;
+	a->ret_ptr = (uintptr_t)ret;
+	a->next = (uintptr_t)next;
+	a->arg_ptr[0] = (uintptr_t)a0;
+	a->arg_ptr[1] = (uintptr_t)a1;
+	a->arg_ptr[2] = (uintptr_t)a2;
+}
+
+/*
+ * A syslet that reads /proc/self/status to its end in 64-byte reads,
+ * counting bytes and reads with umem_add() atoms: one system call from
+ * user space for the whole loop.
+ */
+static int read_loop_demo(void)
+{
+	static char buf[64];
+	uint64_t fd, bufp = (uintptr_t)buf, len = sizeof(buf), one = 1;
+	uint64_t bytes = 0, reads = 0, bytesp = (uintptr_t)&bytes, readsp = (uintptr_t)&reads;
+	int64_t r_read = 0;
+	struct syslet_uatom a[3];
+	long ret;
+	int f = open("/proc/self/status", O_RDONLY);
+
+	if (f < 0)
+		return 1;
+	fd = f;
+	atom(&a[0], __NR_read, SYSLET_STOP_ON_NON_POSITIVE, &r_read, &a[1], &fd, &bufp, &len);
+	atom(&a[1], __NR_umem_add, 0, NULL, &a[2], &bytesp, (uint64_t *)&r_read, NULL);
+	atom(&a[2], __NR_umem_add, 0, NULL, &a[0], &readsp, &one, NULL);
+	ret = syscall(__NR_async_exec, &a[0]);
+	printf("async_exec(read loop) ended on atom %s after %llu reads, %llu bytes (last read returned %lld)\n",
+	       ret == (long)(uintptr_t)&a[0] ? "a[0] (the read)" : "?",
+	       (unsigned long long)reads, (unsigned long long)bytes, (long long)r_read);
+	close(f);
+	return ret != (long)(uintptr_t)&a[0] || r_read != 0 || bytes == 0;
+}
 
 int main(void)
 {
@@ -41,6 +89,8 @@ int main(void)
 	printf("umem_add(NULL, 1) = %ld, errno %d (%s)\n",
 	       ret, errno, strerror(errno));
 	fails += ret != -1 || errno != EFAULT;
+
+	fails += read_loop_demo();
 
 	printf("syslet demo: %s\n", fails ? "UNEXPECTED RESULTS" : "all results as expected");
 	return fails != 0;
