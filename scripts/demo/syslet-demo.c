@@ -75,10 +75,10 @@ int main(void)
 	       ret, (unsigned long long)counter);
 	fails += ret != 42 || counter != 42;
 
-	ret = syscall(__NR_umem_add, &counter, (uint64_t)-50);
-	printf("umem_add(&counter, -50) = %ld (wrapped: %llu)\n",
-	       ret, (unsigned long long)counter);
-	fails += counter != (uint64_t)-8;
+	counter = UINT64_MAX - 1;
+	ret = syscall(__NR_umem_add, &counter, 3);
+	printf("umem_add(&counter=2^64-2, 3) = %ld (wrapped around 2^64)\n", ret);
+	fails += ret != 1 || counter != 1;
 
 	ret = syscall(__NR_umem_add, (char *)&counter + 1, 1);
 	printf("umem_add(misaligned, 1) = %ld, errno %d (%s)\n",
