@@ -13,27 +13,7 @@
 #include <unistd.h>
 #include <linux/syslet.h>
 
-#ifndef __NR_umem_add
-#define __NR_umem_add 473
-#endif
-#ifndef __NR_async_exec
-#define __NR_async_exec 474
-#endif
-
-/* One atom: system call @nr, result to @ret, then @next, arguments @args. */
-static void atom(struct syslet_uatom *a, unsigned int nr, unsigned int flags,
-		 int64_t *ret, struct syslet_uatom *next, uint64_t *a0, uint64_t *a1,
-		 uint64_t *a2)
-{
-	memset(a, 0, sizeof(*a));
-	a->nr = nr;
-	a->flags = flags;
-	a->ret_ptr = (uintptr_t)ret;
-	a->next = (uintptr_t)next;
-	a->arg_ptr[0] = (uintptr_t)a0;
-	a->arg_ptr[1] = (uintptr_t)a1;
-	a->arg_ptr[2] = (uintptr_t)a2;
-}
+#include "syslet_util.h"	/* selftests/: system call wrappers, init_atom() */
 
 /*
  * A syslet that reads /proc/self/status to its end in 64-byte reads,
@@ -53,10 +33,11 @@ static int read_loop_demo(void)
 	if (f < 0)
 		return 1;
 	fd = f;
-	atom(&a[0], __NR_read, SYSLET_STOP_ON_NON_POSITIVE, &r_read, &a[1], &fd, &bufp, &len);
-	atom(&a[1], __NR_umem_add, 0, NULL, &a[2], &bytesp, (uint64_t *)&r_read, NULL);
-	atom(&a[2], __NR_umem_add, 0, NULL, &a[0], &readsp, &one, NULL);
-	ret = syscall(__NR_async_exec, &a[0]);
+	init_atom(&a[0], __NR_read, SYSLET_STOP_ON_NON_POSITIVE, &r_read, &a[1], 3,
+		  &fd, &bufp, &len);
+	init_atom(&a[1], __NR_umem_add, 0, NULL, &a[2], 2, &bytesp, &r_read);
+	init_atom(&a[2], __NR_umem_add, 0, NULL, &a[0], 2, &readsp, &one);
+	ret = sys_async_exec(&a[0]);
 	printf("async_exec(read loop) ended on atom %s after %llu reads, %llu bytes (last read returned %lld)\n",
 	       ret == (long)(uintptr_t)&a[0] ? "a[0] (the read)" : "?",
 	       (unsigned long long)reads, (unsigned long long)bytes, (long long)r_read);
@@ -70,22 +51,22 @@ int main(void)
 	long ret;
 	int fails = 0;
 
-	ret = syscall(__NR_umem_add, &counter, 2);
+	ret = sys_umem_add(&counter, 2);
 	printf("umem_add(&counter=40, 2) = %ld, counter is now %llu\n",
 	       ret, (unsigned long long)counter);
 	fails += ret != 42 || counter != 42;
 
 	counter = UINT64_MAX - 1;
-	ret = syscall(__NR_umem_add, &counter, 3);
+	ret = sys_umem_add(&counter, 3);
 	printf("umem_add(&counter=2^64-2, 3) = %ld (wrapped around 2^64)\n", ret);
 	fails += ret != 1 || counter != 1;
 
-	ret = syscall(__NR_umem_add, (char *)&counter + 1, 1);
+	ret = sys_umem_add((char *)&counter + 1, 1);
 	printf("umem_add(misaligned, 1) = %ld, errno %d (%s)\n",
 	       ret, errno, strerror(errno));
 	fails += ret != -1 || errno != EINVAL;
 
-	ret = syscall(__NR_umem_add, NULL, 1);
+	ret = sys_umem_add(NULL, 1);
 	printf("umem_add(NULL, 1) = %ld, errno %d (%s)\n",
 	       ret, errno, strerror(errno));
 	fails += ret != -1 || errno != EFAULT;
