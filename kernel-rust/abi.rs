@@ -82,4 +82,20 @@ impl AtomFlags {
     pub(crate) fn skip_to_next_on_stop(self) -> bool {
         self.has(SYSLET_SKIP_TO_NEXT_ON_STOP)
     }
+
+    /// `SYSLET_ASYNC`: hand off before the first atom runs.
+    pub(crate) fn hand_off_first(self) -> bool {
+        self.has(SYSLET_ASYNC)
+    }
+
+    /// `SYSLET_SYNC`: the chain never hands off.
+    pub(crate) fn never_hand_off(self) -> bool {
+        self.has(SYSLET_SYNC)
+    }
+
+    /// `SYSLET_NO_COMPLETE`: not posted to the ring unless the chain ends
+    /// at this atom.
+    pub(crate) fn no_complete(self) -> bool {
+        self.has(SYSLET_NO_COMPLETE)
+    }
 }

@@ -5,13 +5,21 @@
 //! User memory is reached through [`UserSlice`]: every atom is copied once
 //! per execution, every argument and result is one 8-byte access.  Nothing
 //! here allocates or takes a lock, so a syslet that never blocks costs the
-//! copies and the system calls themselves.
+//! copies and the system calls themselves, plus, for a thread with a
+//! registration, arming each atom for a handoff (a few atomic stores).
+//!
+//! When a pool thread took over (see `pool.rs`), the same task goes on
+//! with the chain as a worker: it posts completions, handles its signals
+//! as a pool thread does, and parks in the pool at the end.
 
-use crate::abi::Atom;
+use crate::abi::{Atom, AtomFlags};
 use crate::interp::{self, Boundary, ChainError, Env, Fault, SysRet};
+use crate::pool::{self, HeadCtx};
+use crate::registration::{current_registration, Registration};
 use kernel::{
     bindings, current,
     prelude::*,
+    sync::Arc,
     task,
     transmute::FromBytes,
     uaccess::{UserPtr, UserSlice},
@@ -28,10 +36,56 @@ fn user_slice(uaddr: u64, len: usize) -> UserSlice {
 }
 
 /// Runs atoms as the calling task, with its credentials and seccomp filter.
-struct TaskEnv;
+struct TaskEnv<'a> {
+    /// The caller's registration, if it has one.
+    reg: Option<Arc<Registration>>,
+    /// Atoms may hand off (registered, not `SYSLET_SYNC`).
+    may_hand_off: bool,
+    /// A pool thread took over; we finish the chain in the background.
+    is_async: bool,
+    /// The atom being run: the one the chain ended on if it fails.
+    current_atom: u64,
+    /// Shared with a pool thread taking over; outlives the chain.
+    ctx: &'a HeadCtx,
+}
 
-impl Env for TaskEnv {
+impl<'a> TaskEnv<'a> {
+    fn new(reg: Option<Arc<Registration>>, ctx: &'a HeadCtx) -> Self {
+        Self {
+            reg,
+            may_hand_off: false,
+            is_async: false,
+            current_atom: 0,
+            ctx,
+        }
+    }
+
+    /// A pool thread took over: from now on we are a worker.
+    fn became_async(&mut self) {
+        self.is_async = true;
+        // SAFETY: Marks the current task, which no longer returns to user
+        // space before it takes over again.
+        unsafe { bindings::syslet_become_worker() };
+    }
+}
+
+fn run_syscall(nr: u32, args: &[u64; 6]) -> SysRet {
+    let mut refused = false;
+    // SAFETY: `args` points to six `u64`s and `refused` to a `bool`, both
+    // valid for the duration of the call, as the prototype requires.
+    let ret = unsafe { bindings::syslet_do_syscall(nr, args.as_ptr(), &mut refused) };
+    // Syslets only exist on 64-bit architectures: `long` is `i64`.
+    let ret = ret as i64;
+    if refused {
+        SysRet::Refused(ret)
+    } else {
+        SysRet::Ran(ret)
+    }
+}
+
+impl Env for TaskEnv<'_> {
     fn read_atom(&mut self, uaddr: u64) -> Result<Atom, Fault> {
+        self.current_atom = uaddr;
         user_slice(uaddr, core::mem::size_of::<Atom>())
             .reader()
             .read::<Atom>()
@@ -50,17 +104,20 @@ impl Env for TaskEnv {
     }
 
     fn syscall(&mut self, nr: u32, args: &[u64; 6]) -> SysRet {
-        let mut refused = false;
-        // SAFETY: `args` points to six `u64`s and `refused` to a `bool`, both
-        // valid for the duration of the call, as the prototype requires.
-        let ret = unsafe { bindings::syslet_do_syscall(nr, args.as_ptr(), &mut refused) };
-        // Syslets only exist on 64-bit architectures: `long` is `i64`.
-        let ret = ret as i64;
-        if refused {
-            SysRet::Refused(ret)
-        } else {
-            SysRet::Ran(ret)
+        let reg = match &self.reg {
+            Some(reg) if self.may_hand_off && !self.is_async => reg,
+            _ => return run_syscall(nr, args),
+        };
+        reg.pool.arm(self.ctx);
+        // SAFETY: Marks the current task for `sched_submit_work()`.
+        unsafe { bindings::syslet_set_armed(true) };
+        let ret = run_syscall(nr, args);
+        // SAFETY: As above.
+        unsafe { bindings::syslet_set_armed(false) };
+        if reg.pool.settle(self.ctx) {
+            self.became_async();
         }
+        ret
     }
 
     fn boundary(&mut self) -> Boundary {
@@ -69,20 +126,77 @@ impl Env for TaskEnv {
             return Boundary::Kill;
         }
         task::cond_resched();
-        if task.signal_pending() {
-            Boundary::Interrupt
+        if !task.signal_pending() {
+            return Boundary::Continue;
+        }
+        if !self.is_async {
+            return Boundary::Interrupt;
+        }
+        // A worker only sees SIGKILL and stops; it takes part in stops.
+        // SAFETY: Handles the current task's pending signals.
+        if unsafe { bindings::syslet_worker_signal() } {
+            Boundary::Kill
         } else {
             Boundary::Continue
         }
     }
+
+    fn start(&mut self, flags: AtomFlags) {
+        let Some(reg) = &self.reg else {
+            return;
+        };
+        // SAFETY: Reads the current task's group leadership.
+        let leader = unsafe { bindings::syslet_is_group_leader() };
+        self.may_hand_off = !flags.never_hand_off() && !leader;
+        if self.may_hand_off && flags.hand_off_first() {
+            reg.pool.arm(self.ctx);
+            reg.pool.hand_off_now(self.ctx);
+            if reg.pool.settle(self.ctx) {
+                self.became_async();
+            }
+        }
+    }
+
+    fn atom_done(&mut self, uaddr: u64, flags: AtomFlags) {
+        if let Some(reg) = &self.reg {
+            if self.is_async && !flags.no_complete() {
+                reg.post(uaddr, current!().as_ptr() as usize);
+            }
+        }
+    }
 }
 
-/// Runs the chain at `first` synchronously in the calling task; returns the
-/// address of the atom it ended on, or the error for the system call.
-pub(crate) fn exec_sync(first: UserPtr) -> Result<u64> {
-    interp::run_chain(&mut TaskEnv, first.as_const_ptr() as u64).map_err(|err| match err {
-        ChainError::Fault => EFAULT,
-        ChainError::InvalidFlags => EINVAL,
-        ChainError::Killed => EINTR,
-    })
+/// `async_exec()`: runs the chain at `first` in the calling task.
+///
+/// Returns the address of the atom the chain ended on, or the error, if
+/// it ran synchronously; 0 once a pool thread took over: that thread
+/// returns 0 to user space, and so do we when we take over again after
+/// parking in the pool.
+pub(crate) fn exec(first: UserPtr) -> Result<u64> {
+    let reg = current_registration();
+    if let Some(reg) = &reg {
+        reg.flush();
+        reg.pool.top_up(reg);
+    }
+    let ctx = HeadCtx::new();
+    let mut env = TaskEnv::new(reg, &ctx);
+    let res = interp::run_chain(&mut env, first.as_const_ptr() as u64);
+    let reg = match env.reg.take() {
+        Some(reg) if env.is_async => reg,
+        _ => {
+            return res.map_err(|err| match err {
+                ChainError::Fault => EFAULT,
+                ChainError::InvalidFlags => EINVAL,
+                ChainError::Killed => EINTR,
+            })
+        }
+    };
+    let end = match res {
+        Ok(atom) => Some(atom),
+        Err(ChainError::Killed) => None,
+        Err(_) => Some(env.current_atom),
+    };
+    reg.end_flight(end, current!().as_ptr() as usize);
+    pool::park(reg);
+    Ok(0)
 }

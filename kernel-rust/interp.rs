@@ -69,14 +69,25 @@ pub(crate) trait Env {
     /// Called between two atoms, never before the first: reschedules if
     /// needed and reports pending signals.
     fn boundary(&mut self) -> Boundary;
+    /// Called once per chain with the first atom's flags, after they were
+    /// validated and before its system call runs (`SYSLET_ASYNC` and
+    /// `SYSLET_SYNC` apply to the whole chain).
+    fn start(&mut self, _flags: AtomFlags) {}
+    /// Called for every atom that ran and is not the one the chain ends on,
+    /// after its result was stored.
+    fn atom_done(&mut self, _uaddr: u64, _flags: AtomFlags) {}
 }
 
 /// Runs the single atom at `uaddr`: loads it and its arguments, runs its
 /// system call, stores the result, and returns the address of the atom to
-/// run next (0 when the chain ends at this one).
-pub(crate) fn run_atom<E: Env>(env: &mut E, uaddr: u64) -> Result<u64, ChainError> {
+/// run next (0 when the chain ends at this one) and the atom's flags.
+/// Calls [`Env::start`] first if this is the chain's `first` atom.
+fn run_atom<E: Env>(env: &mut E, uaddr: u64, first: bool) -> Result<(u64, AtomFlags), ChainError> {
     let atom = env.read_atom(uaddr)?;
     let flags = AtomFlags::new(atom.flags).map_err(|_| ChainError::InvalidFlags)?;
+    if first {
+        env.start(flags);
+    }
     let mut args = [0u64; 6];
     for (arg, &ptr) in args.iter_mut().zip(atom.arg_ptr.iter()) {
         if ptr == 0 {
@@ -99,7 +110,7 @@ pub(crate) fn run_atom<E: Env>(env: &mut E, uaddr: u64) -> Result<u64, ChainErro
         }
         SysRet::Ran(_) => 0,
     };
-    Ok(next)
+    Ok((next, flags))
 }
 
 /// Runs the chain that starts at `first` and returns the address of the
@@ -111,13 +122,18 @@ pub(crate) fn run_atom<E: Env>(env: &mut E, uaddr: u64) -> Result<u64, ChainErro
 /// Results already stored stay stored when a later atom fails.
 pub(crate) fn run_chain<E: Env>(env: &mut E, first: u64) -> Result<u64, ChainError> {
     let mut uaddr = first;
+    let mut is_first = true;
     loop {
-        let next = run_atom(env, uaddr)?;
+        let (next, flags) = run_atom(env, uaddr, is_first)?;
+        is_first = false;
         if next == 0 {
             return Ok(uaddr);
         }
         match env.boundary() {
-            Boundary::Continue => uaddr = next,
+            Boundary::Continue => {
+                env.atom_done(uaddr, flags);
+                uaddr = next;
+            }
             Boundary::Interrupt => return Ok(uaddr),
             Boundary::Kill => return Err(ChainError::Killed),
         }

@@ -12,17 +12,23 @@
 //! - [`abi`]: the atom layout and flags of the uapi header (host-testable).
 //! - [`interp`]: the atom interpreter (host-testable).
 //! - [`exec`]: `async_exec()`: the interpreter run by the calling task.
+//! - [`pool`]: pool threads and the handoff when an atom blocks.
+//! - [`registration`]: `async_register()`, `async_wait()`, posting.
+//! - [`ring`]: the completion ring and its overflow list (host-testable).
 //! - [`umem`]: `umem_add()`, atomic addition to a word of user memory.
 //! - [`uword`]: locating an aligned user word in its page (host-testable).
 //!
 //! Modules whose names say "host-testable" use no kernel types; the host
 //! Cargo workspace that ships with the series builds them for `cargo test`.
 
-use kernel::{bindings, prelude::*, uaccess::UserPtr};
+use kernel::{bindings, prelude::*, task::Task, uaccess::UserPtr};
 
 mod abi;
 mod exec;
 mod interp;
+mod pool;
+mod registration;
+mod ring;
 mod umem;
 mod uword;
 
@@ -66,7 +72,56 @@ fn to_syscall_ret(res: Result<u64>) -> c_long {
 /// that is only accessed through the user-memory API.
 #[export]
 pub unsafe extern "C" fn syslet_async_exec(atom: *mut bindings::syslet_uatom) -> c_long {
-    to_syscall_ret(exec::exec_sync(UserPtr::from_ptr(atom.cast())))
+    to_syscall_ret(exec::exec(UserPtr::from_ptr(atom.cast())))
+}
+
+/// `async_register(2)` with a registration copied from user space.
+///
+/// # Safety
+///
+/// `head` points to a valid `struct async_head_user`.
+#[export]
+pub unsafe extern "C" fn syslet_async_register(head: *const bindings::async_head_user) -> c_long {
+    // SAFETY: As the function's safety requirement says.
+    let head = unsafe { &*head };
+    to_syscall_ret(registration::register(head).map(|()| 0))
+}
+
+/// `async_register(2)` with `NULL`: drops the calling thread's registration.
+#[export]
+pub extern "C" fn syslet_async_unregister() -> c_long {
+    to_syscall_ret(registration::unregister().map(|()| 0))
+}
+
+/// `async_wait(2)`.
+#[export]
+pub extern "C" fn syslet_async_wait(min_events: c_ulong) -> c_long {
+    to_syscall_ret(registration::wait(min_events as u64).map(|n| n as u64))
+}
+
+/// Called by `sched_submit_work()` when a task with `PF_SYSLET` is about
+/// to sleep: offers its handoff to an idle pool thread.
+///
+/// # Safety
+///
+/// `tsk` is the current task.
+#[export]
+pub unsafe extern "C" fn syslet_sleeping(tsk: *mut bindings::task_struct) {
+    // SAFETY: `tsk` is current, valid while it runs.
+    pool::sleeping(unsafe { &*tsk.cast::<Task>() });
+}
+
+/// Called when a task exits or execs: drops its registration, if any.
+///
+/// # Safety
+///
+/// `tsk` is the current task.
+#[export]
+pub unsafe extern "C" fn syslet_exit(tsk: *mut bindings::task_struct) {
+    // SAFETY: `tsk` is current, valid while it runs.
+    if !unsafe { (*tsk).syslet }.is_null() {
+        registration::task_exit();
+    }
 }
 
 /// `umem_add(2)`: atomically adds `inc` to the `u64` at `uptr` and returns

@@ -4,7 +4,9 @@
 # not work on these machines) and run the installed syslet kselftests.
 # Results land in $CACHE/run-$ARCH: tap.txt, dmesg.txt, console.log.
 #
-#   scripts/boot-test.sh [x86_64] [--demo PROGRAM]
+#   scripts/boot-test.sh [x86_64|arm64] [--demo PROGRAM]
+#
+# arm64 boots with plain QEMU and an initramfs instead (boot-arm64.sh).
 . "$(dirname "$0")/lib.sh"
 
 arch=x86_64
@@ -12,11 +14,15 @@ demo=
 while (($#)); do
 	case $1 in
 	--demo) demo=$2; shift ;;
-	x86_64) arch=$1 ;;
-	*) die "usage: $0 [x86_64] [--demo PROGRAM]" ;;
+	x86_64 | arm64) arch=$1 ;;
+	*) die "usage: $0 [x86_64|arm64] [--demo PROGRAM]" ;;
 	esac
 	shift
 done
+if [ "$arch" = arm64 ]; then
+	[ -z "$demo" ] || die "--demo is x86_64 only"
+	exec bash "$TOP/scripts/boot-arm64.sh"
+fi
 image=$(kernel_image "$arch")
 [ -f "$image" ] || die "no kernel image at $image (run scripts/build.sh)"
 kst=$CACHE/kselftest-$arch

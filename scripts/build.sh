@@ -29,14 +29,13 @@ if [ ! -f "$out/.config" ] || [ "$(cat "$out/.syslet-config-stamp" 2>/dev/null)"
 	frag=$out/.syslet-fragment
 	cat "${frags[@]}" >"$frag"
 	if [ "$arch" = arm64 ]; then
-		# Every SoC platform off: QEMU's virt machine needs none.
-		sed -nE 's/^config (ARCH_[A-Z0-9_]+)$/# CONFIG_\1 is not set/p' \
-			"$src/arch/arm64/Kconfig.platforms" >>"$frag"
-	fi
-	(cd "$src" && virtme-configkernel --arch "$arch" --defconfig O="$out" \
-		$(arch_make_env "$arch") $(kernel_make_env) &&
-		ARCH=$(kernel_arch "$arch") scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag") \
-		>"$out/.config.log" 2>&1 || die "configuration failed, see $out/.config.log"
+		# allnoconfig plus the fragment: the virt machine needs little.
+		make "${make_args[@]}" KCONFIG_ALLCONFIG="$frag" allnoconfig
+	else
+		(cd "$src" && virtme-configkernel --arch "$arch" --defconfig O="$out" \
+			$(arch_make_env "$arch") $(kernel_make_env) &&
+			ARCH=$(kernel_arch "$arch") scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag")
+	fi >"$out/.config.log" 2>&1 || die "configuration failed, see $out/.config.log"
 	make "${make_args[@]}" olddefconfig >>"$out/.config.log" 2>&1 ||
 		die "olddefconfig failed, see $out/.config.log"
 	echo "$stamp" >"$out/.syslet-config-stamp"

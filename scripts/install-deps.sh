@@ -10,6 +10,7 @@ PKGS=(
 	git patch xz-utils zstd python3 python3-pip
 	qemu-system-x86 busybox-static
 	gcc libc6-dev
+	qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 )
 
 missing=()

@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The whole test suite: host tests, the series checks, the kernel build, and
-# the syslet kselftests in the booted kernel.  Ends with "N passed, N failed".
+# The whole test suite: host tests, the series checks, and for each
+# architecture the kernel build and the syslet kselftests in the booted
+# kernel.  Ends with "N passed, N failed".
 #
-#   scripts/test.sh
+#   scripts/test.sh [--arch x86_64|arm64]...   (default: both)
 . "$(dirname "$0")/lib.sh"
 set +e
 
-arch=x86_64
+archs=()
+while (($#)); do
+	case $1 in
+	--arch) archs+=("$2"); shift ;;
+	--arch=*) archs+=("${1#--arch=}") ;;
+	*) die "usage: $0 [--arch x86_64|arm64]..." ;;
+	esac
+	shift
+done
+((${#archs[@]})) || archs=(x86_64 arm64)
+for arch in "${archs[@]}"; do
+	case $arch in x86_64 | arm64) ;; *) die "unknown architecture $arch" ;; esac
+done
 passed=0 failed=0 skipped=0
 failures=()
 pass() { passed=$((passed + ${2:-1})); info "PASS $1"; }
@@ -62,28 +75,38 @@ while read -r verdict patch; do
 done < <(bash "$TOP/scripts/checkpatch.sh" 2>&1 | tee "$CACHE/test-checkpatch.log" | grep -E '^(ok|FAIL) ')
 grep -q '^FAIL' "$CACHE/test-checkpatch.log" && sed -n '/^FAIL/,/^ok/p' "$CACHE/test-checkpatch.log" | head -60
 
-step "kernel ($arch)"
-if bash "$TOP/scripts/build.sh" "$arch"; then pass "kernel build ($arch)"; else
-	fail "kernel build ($arch)"
-	summary
-fi
-if bash "$TOP/scripts/kselftest-build.sh" "$arch"; then pass "kselftests build ($arch)"; else
-	fail "kselftests build ($arch)"
-	summary
-fi
-if ! bash "$TOP/scripts/boot-test.sh" "$arch"; then
-	fail "boot and run kselftests ($arch)"
-	summary
-fi
-res=$CACHE/run-$arch
-step "kselftest results ($arch)"
-sed -n 's/^# \(ok\|not ok\) /  \1 /p' "$res/tap.txt"
-read -r kp kf ks < <(python3 "$TOP/scripts/tap-summary.py" "$res/tap.txt" | tee "$CACHE/test-tap.log" | tail -1)
-grep '^FAIL' "$CACHE/test-tap.log" | while read -r _ t; do info "FAIL kselftest ($arch): $t"; done
-passed=$((passed + kp)) skipped=$((skipped + ks))
-((kf)) && fail "kselftests ($arch): $kf failed" "$kf"
-((kp + kf)) || fail "kselftests ($arch): no test ran"
-check "dmesg clean after kselftests ($arch)" bash "$TOP/scripts/dmesg-check.sh" "$res/dmesg.txt"
+# One architecture: build, kselftests, boot, results.  Returns non-zero
+# when there is nothing more to test for it.
+test_arch() {
+	local arch=$1 res kp kf ks t0=$SECONDS
+	step "kernel ($arch)"
+	if bash "$TOP/scripts/build.sh" "$arch"; then pass "kernel build ($arch)"; else
+		fail "kernel build ($arch)"
+		return 1
+	fi
+	if bash "$TOP/scripts/kselftest-build.sh" "$arch"; then pass "kselftests build ($arch)"; else
+		fail "kselftests build ($arch)"
+		return 1
+	fi
+	if ! bash "$TOP/scripts/boot-test.sh" "$arch"; then
+		fail "boot and run kselftests ($arch)"
+		return 1
+	fi
+	res=$CACHE/run-$arch
+	step "kselftest results ($arch)"
+	sed -n 's/^# \(ok\|not ok\) /  \1 /p' "$res/tap.txt"
+	read -r kp kf ks < <(python3 "$TOP/scripts/tap-summary.py" "$res/tap.txt" | tee "$CACHE/test-tap-$arch.log" | tail -1)
+	grep '^FAIL' "$CACHE/test-tap-$arch.log" | while read -r _ t; do info "FAIL kselftest ($arch): $t"; done
+	passed=$((passed + kp)) skipped=$((skipped + ks))
+	((kf)) && fail "kselftests ($arch): $kf failed" "$kf"
+	((kp + kf)) || fail "kselftests ($arch): no test ran"
+	check "dmesg clean after kselftests ($arch)" bash "$TOP/scripts/dmesg-check.sh" "$res/dmesg.txt"
+	info "$arch: $((SECONDS - t0))s"
+}
+
+for arch in "${archs[@]}"; do
+	test_arch "$arch"
+done
 
 info "total time $((SECONDS - start))s"
 summary

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -78,6 +79,46 @@ static void chained_preads(void)
 	sys_async_exec(&preads[0]);
 }
 
+static uint64_t ring[8];
+static unsigned int ring_head;
+static struct syslet_uatom async_atom;
+
+/* A syslet handed off before its atom, waited for and consumed. */
+static void handed_off_getppid(void)
+{
+	int i;
+
+	for (i = 0; i < CALLS / 10; i++) {
+		sys_async_exec(&async_atom);
+		sys_async_wait(1);
+		ring[ring_head] = 0;
+		ring_head = (ring_head + 1) % 8;
+	}
+}
+
+static double best(void (*fn)(void));
+static double registered_chain, handoff;
+
+/* With a registration, in a thread other than the leader (which never
+ * hands off): the cost of arming atoms, and of a handoff round trip.
+ */
+static void *registered_main(void *arg)
+{
+	struct async_head_user head = {
+		.completion_ring = (uintptr_t)ring,
+		.ring_size_bytes = sizeof(ring),
+		.max_nr_threads = 2,
+	};
+
+	if (sys_async_register(&head, sizeof(head)))
+		return NULL;
+	init_atom(&async_atom, __NR_getppid, SYSLET_ASYNC, NULL, NULL, 0);
+	registered_chain = best(chained_getppid) / CALLS;
+	handoff = best(handed_off_getppid) / (CALLS / 10);
+	sys_async_register(NULL, 0);
+	return NULL;
+}
+
 /* Fastest of ROUNDS runs of @fn, in ns. */
 static double best(void (*fn)(void))
 {
@@ -98,6 +139,7 @@ int main(void)
 {
 	char path[] = "/tmp/syslet_bench.XXXXXX";
 	double direct, chained, single, umem, pdirect, pchained;
+	pthread_t t;
 	int i;
 
 	for (i = 0; i < CALLS; i++)
@@ -127,6 +169,8 @@ int main(void)
 	umem = best(direct_umem_add) / CALLS;
 	pdirect = best(direct_preads);
 	pchained = best(chained_preads);
+	if (pthread_create(&t, NULL, registered_main, NULL) == 0)
+		pthread_join(t, NULL);
 
 	printf("getppid() from user space:            %8.0f ns per call\n", direct);
 	printf("getppid() atom in a chain of %d:    %8.0f ns per atom (%.2fx)\n",
@@ -137,6 +181,10 @@ int main(void)
 	printf("%d cached 4 KiB pread()s:             %8.0f ns\n", READS, pdirect);
 	printf("the same %d pread()s as one syslet:   %8.0f ns (%.2fx)\n",
 	       READS, pchained, pchained / pdirect);
+	printf("registered: getppid() atom in a chain: %8.0f ns per atom (%.2fx)\n",
+	       registered_chain, registered_chain / direct);
+	printf("handoff round trip (SYSLET_ASYNC getppid(), async_wait(1)): %8.0f ns (%.2fx)\n",
+	       handoff, handoff / direct);
 	close(fd);
 	return 0;
 }

@@ -16,6 +16,12 @@
 #ifndef __NR_async_exec
 #define __NR_async_exec 474
 #endif
+#ifndef __NR_async_register
+#define __NR_async_register 475
+#endif
+#ifndef __NR_async_wait
+#define __NR_async_wait 476
+#endif
 
 static inline long sys_umem_add(void *ptr, uint64_t inc)
 {
@@ -25,6 +31,17 @@ static inline long sys_umem_add(void *ptr, uint64_t inc)
 static inline long sys_async_exec(struct syslet_uatom *atom)
 {
 	return syscall(__NR_async_exec, atom);
+}
+
+static inline long sys_async_register(struct async_head_user *head,
+				      unsigned long len)
+{
+	return syscall(__NR_async_register, head, len);
+}
+
+static inline long sys_async_wait(unsigned long min_events)
+{
+	return syscall(__NR_async_wait, min_events);
 }
 
 /*

@@ -406,3 +406,49 @@ fn random_atom_graphs_never_panic_and_terminate() {
     // The generator reaches every outcome.
     assert!(outcomes.iter().all(|&n| n > 100), "{outcomes:?}");
 }
+
+#[test]
+fn start_sees_the_first_atoms_flags_once_and_atom_done_every_atom_but_the_last() {
+    let mut m = Mock::new();
+    let flags = [
+        SYSLET_ASYNC,
+        SYSLET_NO_COMPLETE,
+        SYSLET_SYNC | SYSLET_NO_COMPLETE,
+    ];
+    for (i, &f) in flags.iter().enumerate() {
+        let next = if i + 1 < flags.len() {
+            atom_at(i as u64 + 1)
+        } else {
+            0
+        };
+        m.put_atom(atom_at(i as u64), &ret_atom(0, f, 0, next));
+    }
+    assert_eq!(run_chain(&mut m, atom_at(0)), Ok(atom_at(2)));
+    assert_eq!(m.started, vec![AtomFlags::new(SYSLET_ASYNC).unwrap()]);
+    assert_eq!(
+        m.done,
+        vec![
+            (atom_at(0), AtomFlags::new(SYSLET_ASYNC).unwrap()),
+            (atom_at(1), AtomFlags::new(SYSLET_NO_COMPLETE).unwrap()),
+        ]
+    );
+}
+
+#[test]
+fn an_atom_interrupted_at_the_boundary_is_the_end_and_not_reported_done() {
+    let mut m = Mock::new();
+    m.put_atom(atom_at(0), &ret_atom(0, 0, 0, atom_at(1)));
+    m.put_atom(atom_at(1), &ret_atom(0, 0, 0, 0));
+    m.interrupt_at = Some(1);
+    assert_eq!(run_chain(&mut m, atom_at(0)), Ok(atom_at(0)));
+    assert!(m.done.is_empty());
+    assert_eq!(m.started.len(), 1);
+}
+
+#[test]
+fn invalid_flags_on_the_first_atom_never_reach_start() {
+    let mut m = Mock::new();
+    m.put_atom(atom_at(0), &ret_atom(0, SYSLET_ASYNC | SYSLET_SYNC, 0, 0));
+    assert_eq!(run_chain(&mut m, atom_at(0)), Err(ChainError::InvalidFlags));
+    assert!(m.started.is_empty());
+}

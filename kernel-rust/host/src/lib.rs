@@ -11,6 +11,8 @@
 pub mod abi;
 #[path = "../../interp.rs"]
 pub mod interp;
+#[path = "../../ring.rs"]
+pub mod ring;
 #[path = "../../uword.rs"]
 pub mod uword;
 
@@ -20,5 +22,7 @@ mod abi_tests;
 mod interp_tests;
 #[cfg(test)]
 mod mock;
+#[cfg(test)]
+mod ring_tests;
 #[cfg(test)]
 mod uword_tests;

@@ -3,7 +3,7 @@
 //! A mock kernel for the interpreter: flat user memory with a read-only
 //! part, a small system call table and scripted signals.
 
-use crate::abi::{Atom, ATOM_SIZE};
+use crate::abi::{Atom, AtomFlags, ATOM_SIZE};
 use crate::interp::{Boundary, Env, Fault, SysRet};
 
 pub const BASE: u64 = 0x10_0000;
@@ -32,6 +32,10 @@ pub struct Mock {
     pub kill_at: Option<usize>,
     /// Bytes left in the mock file, and the largest read it serves.
     pub file_left: u64,
+    /// Flags passed to `Env::start`, once per chain.
+    pub started: Vec<AtomFlags>,
+    /// Atoms reported to `Env::atom_done`, with their flags.
+    pub done: Vec<(u64, AtomFlags)>,
 }
 
 impl Mock {
@@ -43,6 +47,8 @@ impl Mock {
             interrupt_at: None,
             kill_at: None,
             file_left: 0,
+            started: Vec::new(),
+            done: Vec::new(),
         }
     }
 
@@ -155,5 +161,13 @@ impl Env for Mock {
         } else {
             Boundary::Continue
         }
+    }
+
+    fn start(&mut self, flags: AtomFlags) {
+        self.started.push(flags);
+    }
+
+    fn atom_done(&mut self, uaddr: u64, flags: AtomFlags) {
+        self.done.push((uaddr, flags));
     }
 }

@@ -1,0 +1,672 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Asynchronous syslets: async_register(), async_wait(), and the handoff
+ * to a pool thread when an atom blocks.
+ *
+ * A thread-group leader never hands off (its TID is the process ID), so
+ * the tests that need a handoff run their body in a second thread; the
+ * bodies return 0 or the line of the first failed check.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fenv.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../kselftest_harness.h"
+#include "syslet_util.h"
+
+#define RING_SLOTS 8
+
+/* A failed check ends the thread running a test body (see in_thread()). */
+static void check_failed(const char *cond, int line)
+{
+	fprintf(stderr, "%s:%d: check failed: %s (errno %d)\n",
+		__FILE__, line, cond, errno);
+	pthread_exit((void *)(long)line);
+}
+
+#define CHECK(cond) ((cond) ? (void)0 : check_failed(#cond, __LINE__))
+
+struct thread_call {
+	int (*fn)(void *arg);
+	void *arg;
+};
+
+static void *thread_main(void *p)
+{
+	struct thread_call *call = p;
+
+	return (void *)(long)call->fn(call->arg);
+}
+
+/*
+ * Runs @fn in a new thread of this process; returns what it returned, or
+ * the line of its first failed CHECK().
+ */
+static int in_thread(int (*fn)(void *arg), void *arg)
+{
+	struct thread_call call = { .fn = fn, .arg = arg };
+	pthread_t t;
+	void *ret;
+
+	if (pthread_create(&t, NULL, thread_main, &call))
+		return -1;
+	pthread_join(t, &ret);
+	return (int)(long)ret;
+}
+
+static uint64_t ring[RING_SLOTS];	/* uint64_t: 8-byte aligned */
+
+static long register_ring(uint64_t *r, size_t slots, uint64_t threads)
+{
+	struct async_head_user head = {
+		.completion_ring = (uintptr_t)r,
+		.ring_size_bytes = slots * 8,
+		.max_nr_threads = threads,
+	};
+
+	memset(r, 0, slots * 8);
+	return sys_async_register(&head, sizeof(head));
+}
+
+/* Threads of this process whose name is "syslet" (idle pool threads). */
+static int count_pool_threads(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir("/proc/self/task");
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "syslet\n"))
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* Waits up to two seconds for count_pool_threads() to become @n. */
+static int wait_pool_threads(int n)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (count_pool_threads() == n)
+			return n;
+		usleep(10000);
+	}
+	return count_pool_threads();
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+struct delayed_write {
+	int fd;
+	int ms;
+};
+
+static void *delayed_write_main(void *p)
+{
+	struct delayed_write *dw = p;
+
+	sleep_ms(dw->ms);
+	if (write(dw->fd, "x", 1) != 1)
+		abort();
+	return NULL;
+}
+
+/* A pipe read atom that blocks until someone writes. */
+struct read_atom {
+	struct syslet_uatom atom;
+	uint64_t fd, buf, len;
+	int64_t ret;
+	char data[8];
+};
+
+static void init_read_atom(struct read_atom *r, int fd, unsigned int flags,
+			   struct syslet_uatom *next)
+{
+	r->fd = fd;
+	r->buf = (uintptr_t)r->data;
+	r->len = 1;
+	r->ret = -1;
+	init_atom(&r->atom, __NR_read, flags, &r->ret, next, 3, &r->fd,
+		  &r->buf, &r->len);
+}
+
+TEST(register_rejects_bad_arguments)
+{
+	struct async_head_user head = {
+		.completion_ring = (uintptr_t)ring,
+		.ring_size_bytes = sizeof(ring),
+	};
+	char big[128] = { 0 };
+
+	EXPECT_EQ(-1, sys_async_wait(0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, sys_async_register(NULL, 0));
+	EXPECT_EQ(EINVAL, errno);
+
+	head.completion_ring = 0;
+	EXPECT_EQ(-1, sys_async_register(&head, sizeof(head)));
+	EXPECT_EQ(EINVAL, errno);
+	head.completion_ring = (uintptr_t)ring + 4;
+	EXPECT_EQ(-1, sys_async_register(&head, sizeof(head)));
+	EXPECT_EQ(EINVAL, errno);
+	head.completion_ring = (uintptr_t)ring;
+	head.ring_size_bytes = 0;
+	EXPECT_EQ(-1, sys_async_register(&head, sizeof(head)));
+	EXPECT_EQ(EINVAL, errno);
+	head.ring_size_bytes = 12;
+	EXPECT_EQ(-1, sys_async_register(&head, sizeof(head)));
+	EXPECT_EQ(EINVAL, errno);
+	head.ring_size_bytes = 1 << 20;
+	EXPECT_EQ(-1, sys_async_register(&head, sizeof(head)));
+	EXPECT_EQ(EINVAL, errno);
+	head.ring_size_bytes = sizeof(ring);
+	head.reserved[2] = 1;
+	EXPECT_EQ(-1, sys_async_register(&head, sizeof(head)));
+	EXPECT_EQ(EINVAL, errno);
+	head.reserved[2] = 0;
+	head.max_nr_threads = 1 << 20;
+	EXPECT_EQ(-1, sys_async_register(&head, sizeof(head)));
+	EXPECT_EQ(EINVAL, errno);
+	head.max_nr_threads = 0;
+	EXPECT_EQ(-1, sys_async_register(&head, ASYNC_HEAD_SIZE_VER0 - 8));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, sys_async_register((void *)8, sizeof(head)));
+	EXPECT_EQ(EFAULT, errno);
+
+	/* A larger struct from newer user space: unknown fields must be 0. */
+	memcpy(big, &head, sizeof(head));
+	big[100] = 1;
+	EXPECT_EQ(-1, sys_async_register((void *)big, sizeof(big)));
+	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(-1, sys_async_register(&head, 2 * getpagesize()));
+	EXPECT_EQ(E2BIG, errno);
+	big[100] = 0;
+	ASSERT_EQ(0, sys_async_register((void *)big, sizeof(big)));
+	EXPECT_EQ(0, sys_async_wait(0));
+	EXPECT_EQ(0, sys_async_register(NULL, 0));
+	EXPECT_EQ(-1, sys_async_wait(0));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST(pool_threads_come_and_go_with_the_registration)
+{
+	ASSERT_EQ(0, count_pool_threads());
+	ASSERT_EQ(0, register_ring(ring, RING_SLOTS, 3));
+	EXPECT_EQ(3, wait_pool_threads(3));
+	/* Replacing the registration replaces its pool. */
+	ASSERT_EQ(0, register_ring(ring, RING_SLOTS, 2));
+	EXPECT_EQ(2, wait_pool_threads(2));
+	ASSERT_EQ(0, sys_async_register(NULL, 0));
+	EXPECT_EQ(0, wait_pool_threads(0));
+}
+
+static int nothing_blocks_body(void *arg)
+{
+	struct syslet_uatom atom;
+	int64_t ret = 0;
+
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	init_atom(&atom, __NR_getppid, 0, &ret, NULL, 0);
+	CHECK(sys_async_exec(&atom) == (long)(uintptr_t)&atom);
+	CHECK(ret == getppid());
+	/* A syslet that finished synchronously posts nothing. */
+	CHECK(sys_async_wait(0) == 0);
+	CHECK(ring[0] == 0);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+TEST(a_syslet_that_does_not_block_is_synchronous)
+{
+	EXPECT_EQ(0, in_thread(nothing_blocks_body, NULL));
+}
+
+static __thread int tls_canary;
+
+static int blocking_read_body(void *arg)
+{
+	struct read_atom r;
+	struct syslet_uatom last;
+	int64_t last_ret = 0;
+	pthread_t writer;
+	struct delayed_write dw;
+	sigset_t mask, pending;
+	pid_t tid = gettid();
+	int fds[2];
+	long ret;
+
+	CHECK(pipe(fds) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	init_atom(&last, __NR_getppid, 0, &last_ret, NULL, 0);
+	init_read_atom(&r, fds[0], 0, &last);
+
+	/* State that must come back to user space unchanged. */
+	tls_canary = 0x5157;
+	CHECK(fesetround(FE_UPWARD) == 0);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
+	CHECK(pthread_sigmask(SIG_BLOCK, &mask, NULL) == 0);
+	CHECK(syscall(SYS_tgkill, getpid(), tid, SIGUSR2) == 0);
+
+	errno = 1234;
+	ret = sys_async_exec(&r.atom);
+	/* A pool thread returned in our place; the read still blocks. */
+	CHECK(ret == 0);
+	CHECK(errno == 1234);
+	CHECK(gettid() == tid);
+	CHECK(syscall(SYS_gettid) == tid);
+	CHECK(tls_canary == 0x5157);
+	CHECK(fegetround() == FE_UPWARD);
+	fesetround(FE_TONEAREST);
+	CHECK(pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0);
+	CHECK(sigismember(&mask, SIGUSR1) && sigismember(&mask, SIGUSR2));
+	CHECK(sigpending(&pending) == 0 && sigismember(&pending, SIGUSR2));
+	CHECK(r.ret == -1);
+	CHECK(sys_async_wait(0) == 0);
+	/* Replacing the registration needs the syslet to be done. */
+	CHECK(register_ring(ring + 4, 4, 1) == -1 && errno == EBUSY);
+
+	dw.fd = fds[1];
+	dw.ms = 50;
+	CHECK(pthread_create(&writer, NULL, delayed_write_main, &dw) == 0);
+	/* The blocked atom and the one the chain ends on. */
+	CHECK(sys_async_wait(2) == 2);
+	pthread_join(writer, NULL);
+	CHECK(r.ret == 1 && r.data[0] == 'x');
+	CHECK(last_ret == getppid());
+	CHECK(ring[0] == (uintptr_t)&r.atom);
+	CHECK(ring[1] == (uintptr_t)&last);
+	CHECK(ring[2] == 0);
+	/* Threads still work as usual afterwards. */
+	CHECK(pthread_create(&writer, NULL, delayed_write_main, &dw) == 0);
+	CHECK(pthread_join(writer, NULL) == 0);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	/* The pending SIGUSR2 moved with us: take it. */
+	{
+		int sig = 0;
+
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGUSR2);
+		CHECK(sigwait(&mask, &sig) == 0 && sig == SIGUSR2);
+	}
+	close(fds[0]);
+	close(fds[1]);
+	return 0;
+}
+
+TEST(a_blocking_atom_hands_user_space_to_a_pool_thread)
+{
+	EXPECT_EQ(0, in_thread(blocking_read_body, NULL));
+}
+
+static int two_blocks_body(void *arg)
+{
+	struct read_atom r1, r2;
+	int p1[2], p2[2];
+	pid_t tid = gettid();
+
+	CHECK(pipe(p1) == 0 && pipe(p2) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	init_read_atom(&r2, p2[0], 0, NULL);
+	init_read_atom(&r1, p1[0], 0, &r2.atom);
+	CHECK(sys_async_exec(&r1.atom) == 0);
+	CHECK(gettid() == tid);
+	/* The second block happens in the background task: no handoff. */
+	CHECK(write(p1[1], "1", 1) == 1);
+	CHECK(sys_async_wait(1) == 1);
+	CHECK(ring[0] == (uintptr_t)&r1.atom && r1.ret == 1);
+	sleep_ms(20);
+	CHECK(sys_async_wait(0) == 1 && r2.ret == -1);
+	CHECK(write(p2[1], "2", 1) == 1);
+	CHECK(sys_async_wait(2) == 2);
+	CHECK(ring[1] == (uintptr_t)&r2.atom && r2.ret == 1);
+	/* One idle thread was left: the next block still hands off. */
+	CHECK(wait_pool_threads(2) == 2);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+TEST(two_blocking_atoms_in_one_chain)
+{
+	EXPECT_EQ(0, in_thread(two_blocks_body, NULL));
+}
+
+static pid_t handler_tid;
+
+static void record_tid(int sig)
+{
+	__atomic_store_n(&handler_tid, gettid(), __ATOMIC_SEQ_CST);
+}
+
+static int signal_after_handoff_body(void *arg)
+{
+	struct read_atom r;
+	pid_t tid = gettid();
+	int fds[2], i;
+
+	CHECK(pipe(fds) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 1) == 0);
+	CHECK(signal(SIGUSR1, record_tid) != SIG_ERR);
+	init_read_atom(&r, fds[0], 0, NULL);
+	CHECK(sys_async_exec(&r.atom) == 0);
+	/* Directed at our TID: runs here, does not disturb the syslet. */
+	CHECK(syscall(SYS_tgkill, getpid(), tid, SIGUSR1) == 0);
+	for (i = 0; i < 200 && !__atomic_load_n(&handler_tid, __ATOMIC_SEQ_CST); i++)
+		sleep_ms(10);
+	CHECK(__atomic_load_n(&handler_tid, __ATOMIC_SEQ_CST) == tid);
+	CHECK(sys_async_wait(0) == 0 && r.ret == -1);
+	CHECK(write(fds[1], "s", 1) == 1);
+	CHECK(sys_async_wait(1) == 1 && r.ret == 1);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+TEST(signals_for_the_thread_reach_it_after_a_handoff)
+{
+	EXPECT_EQ(0, in_thread(signal_after_handoff_body, NULL));
+}
+
+static int no_complete_body(void *arg)
+{
+	struct read_atom r;
+	struct syslet_uatom last;
+	int64_t last_ret = 0;
+	struct delayed_write dw;
+	pthread_t writer;
+	int fds[2];
+
+	CHECK(pipe(fds) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 1) == 0);
+	init_atom(&last, __NR_getppid, SYSLET_NO_COMPLETE, &last_ret, NULL, 0);
+	init_read_atom(&r, fds[0], SYSLET_NO_COMPLETE, &last);
+	CHECK(sys_async_exec(&r.atom) == 0);
+	dw.fd = fds[1];
+	dw.ms = 20;
+	CHECK(pthread_create(&writer, NULL, delayed_write_main, &dw) == 0);
+	/* Only the end of the chain is posted, NO_COMPLETE or not. */
+	CHECK(sys_async_wait(1) == 1);
+	pthread_join(writer, NULL);
+	CHECK(ring[0] == (uintptr_t)&last);
+	sleep_ms(20);
+	CHECK(sys_async_wait(0) == 1);
+	CHECK(ring[1] == 0);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	close(fds[0]);
+	close(fds[1]);
+	return 0;
+}
+
+TEST(no_complete_atoms_are_not_posted_but_the_end_is)
+{
+	EXPECT_EQ(0, in_thread(no_complete_body, NULL));
+}
+
+static int sync_flag_body(void *arg)
+{
+	struct read_atom r;
+	struct delayed_write dw;
+	pthread_t writer;
+	int fds[2];
+
+	CHECK(pipe(fds) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	init_read_atom(&r, fds[0], SYSLET_SYNC, NULL);
+	dw.fd = fds[1];
+	dw.ms = 50;
+	CHECK(pthread_create(&writer, NULL, delayed_write_main, &dw) == 0);
+	/* Blocks in the caller and returns the atom it ended on. */
+	CHECK(sys_async_exec(&r.atom) == (long)(uintptr_t)&r.atom);
+	CHECK(r.ret == 1);
+	pthread_join(writer, NULL);
+	CHECK(sys_async_wait(0) == 0);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	close(fds[0]);
+	close(fds[1]);
+	return 0;
+}
+
+TEST(sync_flag_never_hands_off)
+{
+	EXPECT_EQ(0, in_thread(sync_flag_body, NULL));
+}
+
+static int async_flag_body(void *arg)
+{
+	struct syslet_uatom atom;
+	int64_t ret = 0;
+	pid_t tid = gettid();
+
+	CHECK(register_ring(ring, RING_SLOTS, 1) == 0);
+	CHECK(wait_pool_threads(1) == 1);
+	init_atom(&atom, __NR_getppid, SYSLET_ASYNC, &ret, NULL, 0);
+	CHECK(sys_async_exec(&atom) == 0);
+	CHECK(gettid() == tid);
+	CHECK(sys_async_wait(1) == 1);
+	CHECK(ring[0] == (uintptr_t)&atom);
+	CHECK(ret == getppid());
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+TEST(async_flag_hands_off_before_the_first_atom)
+{
+	EXPECT_EQ(0, in_thread(async_flag_body, NULL));
+}
+
+static int overflow_body(void *arg)
+{
+	struct syslet_uatom a, b;
+	int64_t ra = 0, rb = 0;
+
+	/* One slot: the second completion waits in the overflow list. */
+	CHECK(register_ring(ring, 1, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
+	init_atom(&a, __NR_getppid, SYSLET_ASYNC, &ra, NULL, 0);
+	init_atom(&b, __NR_getpid, SYSLET_ASYNC, &rb, NULL, 0);
+	CHECK(sys_async_exec(&a) == 0);
+	CHECK(sys_async_wait(1) == 1);
+	CHECK(sys_async_exec(&b) == 0);
+	CHECK(sys_async_wait(2) == 2);
+	/* Never overwritten... */
+	CHECK(ring[0] == (uintptr_t)&a);
+	/* ...and posted once the slot is consumed. */
+	ring[0] = 0;
+	CHECK(sys_async_wait(1) == 1);
+	CHECK(ring[0] == (uintptr_t)&b);
+	CHECK(ra == getppid() && rb == getpid());
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+TEST(a_full_ring_never_loses_or_overwrites_completions)
+{
+	EXPECT_EQ(0, in_thread(overflow_body, NULL));
+}
+
+static int exhausted_pool_body(void *arg)
+{
+	struct read_atom r1, r2;
+	struct delayed_write dw;
+	pthread_t writer;
+	int p1[2], p2[2];
+
+	CHECK(pipe(p1) == 0 && pipe(p2) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 1) == 0);
+	CHECK(wait_pool_threads(1) == 1);
+	init_read_atom(&r1, p1[0], 0, NULL);
+	init_read_atom(&r2, p2[0], 0, NULL);
+	CHECK(sys_async_exec(&r1.atom) == 0);
+	/* The only pool thread is in user space now: r2 blocks in place. */
+	dw.fd = p2[1];
+	dw.ms = 50;
+	CHECK(pthread_create(&writer, NULL, delayed_write_main, &dw) == 0);
+	CHECK(sys_async_exec(&r2.atom) == (long)(uintptr_t)&r2.atom);
+	pthread_join(writer, NULL);
+	CHECK(r2.ret == 1);
+	CHECK(write(p1[1], "y", 1) == 1);
+	CHECK(sys_async_wait(1) == 1);
+	CHECK(ring[0] == (uintptr_t)&r1.atom && r1.ret == 1);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+TEST(without_an_idle_pool_thread_the_atom_blocks_in_place)
+{
+	EXPECT_EQ(0, in_thread(exhausted_pool_body, NULL));
+}
+
+TEST(the_thread_group_leader_runs_synchronously)
+{
+	struct read_atom r;
+	struct delayed_write dw;
+	pthread_t writer;
+	int fds[2];
+
+	ASSERT_EQ(0, pipe(fds));
+	ASSERT_EQ(0, register_ring(ring, RING_SLOTS, 1));
+	init_read_atom(&r, fds[0], 0, NULL);
+	dw.fd = fds[1];
+	dw.ms = 50;
+	ASSERT_EQ(0, pthread_create(&writer, NULL, delayed_write_main, &dw));
+	EXPECT_EQ((long)(uintptr_t)&r.atom, sys_async_exec(&r.atom));
+	pthread_join(writer, NULL);
+	EXPECT_EQ(1, r.ret);
+	EXPECT_EQ(0, sys_async_register(NULL, 0));
+}
+
+static int unregister_in_flight_body(void *arg)
+{
+	struct read_atom r;
+	int fds[2];
+
+	CHECK(pipe(fds) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 1) == 0);
+	init_read_atom(&r, fds[0], 0, NULL);
+	CHECK(sys_async_exec(&r.atom) == 0);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	CHECK(sys_async_wait(0) == -1 && errno == EINVAL);
+	/* The syslet still finishes, posts, and its thread goes away. */
+	CHECK(write(fds[1], "z", 1) == 1);
+	for (int i = 0; i < 200 && !ring[0]; i++)
+		sleep_ms(10);
+	CHECK(ring[0] == (uintptr_t)&r.atom && r.ret == 1);
+	CHECK(wait_pool_threads(0) == 0);
+	return 0;
+}
+
+TEST(unregister_with_a_syslet_in_flight)
+{
+	EXPECT_EQ(0, in_thread(unregister_in_flight_body, NULL));
+}
+
+static int fork_body(void *arg)
+{
+	pid_t pid;
+	int status;
+
+	CHECK(register_ring(ring, RING_SLOTS, 1) == 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(sys_async_wait(0) == -1 && errno == EINVAL &&
+		      count_pool_threads() == 0 ? 0 : 1);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+TEST(a_fork_child_starts_without_registration)
+{
+	EXPECT_EQ(0, in_thread(fork_body, NULL));
+}
+
+/* In a child: hand off a read that never completes, then leave by @how. */
+static int leave_in_flight_body(void *arg)
+{
+	const char *how = arg;
+	struct read_atom r;
+	int fds[2];
+
+	CHECK(pipe(fds) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	init_read_atom(&r, fds[0], 0, NULL);
+	CHECK(sys_async_exec(&r.atom) == 0);
+	if (!strcmp(how, "exit"))
+		exit(42);
+	if (!strcmp(how, "kill"))
+		kill(getpid(), SIGKILL);
+	if (!strcmp(how, "exec"))
+		execl("/proc/self/exe", "/proc/self/exe", "--exit-42", NULL);
+	return __LINE__;
+}
+
+static void leave_in_flight(struct __test_metadata *_metadata, const char *how,
+			    int want_status)
+{
+	int status, i;
+	pid_t pid = fork();
+
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(in_thread(leave_in_flight_body, (void *)how));
+	/* Nothing hangs: the child is gone within five seconds. */
+	for (i = 0; i < 500; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		sleep_ms(10);
+	}
+	if (i == 500)
+		kill(pid, SIGKILL);
+	ASSERT_LT(i, 500);
+	EXPECT_EQ(want_status, status);
+}
+
+TEST(exit_with_a_syslet_in_flight)
+{
+	leave_in_flight(_metadata, "exit", 42 << 8);
+}
+
+TEST(sigkill_with_a_syslet_in_flight)
+{
+	leave_in_flight(_metadata, "kill", SIGKILL);
+}
+
+TEST(exec_with_a_syslet_in_flight)
+{
+	leave_in_flight(_metadata, "exec", 42 << 8);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "--exit-42"))
+		return count_pool_threads() == 0 ? 42 : 1;
+	return test_harness_run(argc, argv);
+}
