@@ -25,7 +25,9 @@ make_args=(-C "$src" O="$out" $(arch_make_env "$arch") $(kernel_make_env) -j"$(n
 frags=("$TOP/scripts/config/$arch.config" "$TOP/selftests/config")
 stamp=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
 if [ ! -f "$out/.config" ] || [ "$(cat "$out/.syslet-config-stamp" 2>/dev/null)" != "$stamp" ]; then
-	step "config ($arch): virtme-ng defconfig + ${frags[*]##*/}"
+	base_cfg="virtme-ng defconfig"
+	[ "$arch" = arm64 ] && base_cfg=allnoconfig
+	step "config ($arch): $base_cfg + ${frags[*]##*/}"
 	frag=$out/.syslet-fragment
 	cat "${frags[@]}" >"$frag"
 	if [ "$arch" = arm64 ]; then

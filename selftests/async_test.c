@@ -12,9 +12,13 @@
 #include <fenv.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/sysinfo.h>
+#include <sys/rseq.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -249,6 +253,34 @@ TEST(a_syslet_that_does_not_block_is_synchronous)
 
 static __thread int tls_canary;
 
+/*
+ * glibc registers an rseq area for every thread.  True if the kernel keeps
+ * updating the calling thread's area: its cpu_id follows the thread from
+ * CPU to CPU (or rseq is not in use).
+ */
+static bool rseq_follows_migration(void)
+{
+	struct rseq *rs;
+	int ncpus = get_nprocs(), cpu;
+	cpu_set_t set;
+
+	if (!__rseq_size)
+		return true;
+	rs = (void *)((char *)__builtin_thread_pointer() + __rseq_offset);
+	for (cpu = 0; cpu < ncpus && cpu < 4; cpu++) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			return false;
+		if (__atomic_load_n(&rs->cpu_id, __ATOMIC_RELAXED) != (uint32_t)cpu)
+			return false;
+	}
+	CPU_ZERO(&set);
+	for (cpu = 0; cpu < ncpus; cpu++)
+		CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
 static int blocking_read_body(void *arg)
 {
 	struct read_atom r;
@@ -258,6 +290,10 @@ static int blocking_read_body(void *arg)
 	struct delayed_write dw;
 	sigset_t mask, pending;
 	pid_t tid = gettid();
+	static char altstack[65536];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) }, ss2;
+	void *robust, *robust2;
+	size_t robust_len;
 	int fds[2];
 	long ret;
 
@@ -265,6 +301,9 @@ static int blocking_read_body(void *arg)
 	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
 	init_atom(&last, __NR_getppid, 0, &last_ret, NULL, 0);
 	init_read_atom(&r, fds[0], 0, &last);
+	CHECK(sigaltstack(&ss, NULL) == 0);
+	CHECK(syscall(SYS_get_robust_list, 0, &robust, &robust_len) == 0);
+	CHECK(robust);
 
 	/* State that must come back to user space unchanged. */
 	tls_canary = 0x5157;
@@ -288,6 +327,10 @@ static int blocking_read_body(void *arg)
 	CHECK(pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0);
 	CHECK(sigismember(&mask, SIGUSR1) && sigismember(&mask, SIGUSR2));
 	CHECK(sigpending(&pending) == 0 && sigismember(&pending, SIGUSR2));
+	CHECK(sigaltstack(NULL, &ss2) == 0 && ss2.ss_sp == altstack);
+	CHECK(syscall(SYS_get_robust_list, 0, &robust2, &robust_len) == 0);
+	CHECK(robust2 == robust);
+	CHECK(rseq_follows_migration());
 	CHECK(r.ret == -1);
 	CHECK(sys_async_wait(0) == 0);
 	/* Replacing the registration needs the syslet to be done. */
@@ -391,6 +434,72 @@ static int signal_after_handoff_body(void *arg)
 TEST(signals_for_the_thread_reach_it_after_a_handoff)
 {
 	EXPECT_EQ(0, in_thread(signal_after_handoff_body, NULL));
+}
+
+struct racer {
+	sem_t go;
+	int fd;
+	int rounds;
+};
+
+static void *racer_main(void *p)
+{
+	struct racer *r = p;
+	int i;
+
+	for (i = 0; i < r->rounds; i++) {
+		sem_wait(&r->go);
+		if (write(r->fd, "r", 1) != 1)
+			abort();
+	}
+	return NULL;
+}
+
+/*
+ * The write races with the read atom going to sleep: the head may be
+ * woken before it slept, while a pool thread is on its way, or after the
+ * pool thread took over.  Every round either hands off or runs in place,
+ * and every read completes exactly once.
+ */
+static int wakeup_race_body(void *arg)
+{
+	struct racer racer = { .rounds = 200 };
+	unsigned int head = 0;
+	struct read_atom r;
+	pthread_t t;
+	int fds[2], i, handed_off = 0;
+	long ret;
+
+	CHECK(pipe(fds) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(sem_init(&racer.go, 0, 0) == 0);
+	racer.fd = fds[1];
+	CHECK(pthread_create(&t, NULL, racer_main, &racer) == 0);
+	for (i = 0; i < racer.rounds; i++) {
+		init_read_atom(&r, fds[0], 0, NULL);
+		sem_post(&racer.go);
+		ret = sys_async_exec(&r.atom);
+		if (ret == 0) {
+			handed_off++;
+			CHECK(sys_async_wait(1) == 1);
+			CHECK(ring[head] == (uintptr_t)&r.atom);
+			ring[head] = 0;
+			head = (head + 1) % RING_SLOTS;
+		} else {
+			CHECK(ret == (long)(uintptr_t)&r.atom);
+		}
+		CHECK(r.ret == 1 && r.data[0] == 'r');
+	}
+	pthread_join(t, NULL);
+	CHECK(sys_async_wait(0) == 0);
+	fprintf(stderr, "# %d of %d rounds handed off\n", handed_off, racer.rounds);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+TEST(handoff_races_with_the_wakeup)
+{
+	EXPECT_EQ(0, in_thread(wakeup_race_body, NULL));
 }
 
 static int no_complete_body(void *arg)
