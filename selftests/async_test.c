@@ -219,6 +219,26 @@ TEST(register_rejects_bad_arguments)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+TEST(pool_threads_count_against_rlimit_nproc)
+{
+	struct rlimit one = { 1, 1 };
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		/* An unprivileged user that may not have a second task. */
+		if (setgid(65534) || setuid(65534) || setrlimit(RLIMIT_NPROC, &one))
+			_exit(2);
+		_exit(register_ring(ring, RING_SLOTS, 2) == -1 && errno == EAGAIN &&
+		      count_pool_threads() == 0 ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		SKIP(return, "cannot drop privileges");
+	EXPECT_EQ(0, status);
+}
+
 TEST(pool_threads_come_and_go_with_the_registration)
 {
 	ASSERT_EQ(0, count_pool_threads());

@@ -195,7 +195,7 @@ impl Rng {
 /// overwritten, and the overflow list stays bounded by the owners.
 #[test]
 fn random_interleavings_keep_every_completion_once_in_order() {
-    for seed in 1..300u64 {
+    for seed in 1..=300u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let nslots = 1 + rng.below(5) as usize;
         let owners = 1 + rng.below(6) as usize;
