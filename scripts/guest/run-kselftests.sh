@@ -10,7 +10,10 @@ if [ -n "$demo" ]; then
 	"$demo" >"$out/demo.txt" 2>&1
 	echo "demo exit=$?" >>"$out/demo.txt"
 fi
-cd "$kst" && ./run_kselftest.sh >"$out/tap.txt" 2>&1
+# Append mode: the runner and the tests write through different open file
+# descriptions of this file; without O_APPEND they overwrite each other.
+: >"$out/tap.txt"
+cd "$kst" && ./run_kselftest.sh >>"$out/tap.txt" 2>&1
 echo "kselftest exit=$?" >"$out/status.txt"
 dmesg >"$out/dmesg.txt"
 sync
