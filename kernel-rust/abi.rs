@@ -37,6 +37,13 @@ pub(crate) const SYSLET_STOP_ON_NEGATIVE: u32 = 0x20;
 pub(crate) const SYSLET_STOP_ON_NON_POSITIVE: u32 = 0x40;
 pub(crate) const SYSLET_SKIP_TO_NEXT_ON_STOP: u32 = 0x80;
 
+/// Status bits in the low bits of a completion ring entry.
+pub(crate) const RING_STATUS_MASK: u64 = 7;
+/// An asynchronous chain ended on this atom with `EFAULT`.
+pub(crate) const RING_FAULT: u64 = 1;
+/// An asynchronous chain ended on this atom: its flags are invalid.
+pub(crate) const RING_INVAL: u64 = 2;
+
 /// Every flag this kernel knows.
 pub(crate) const SYSLET_ALL_FLAGS: u32 = 0xff;
 

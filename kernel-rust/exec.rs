@@ -12,10 +12,11 @@
 //! with the chain as a worker: it posts completions, handles its signals
 //! as a pool thread does, and parks in the pool at the end.
 
-use crate::abi::{Atom, AtomFlags};
+use crate::abi::{Atom, AtomFlags, RING_FAULT, RING_INVAL, RING_STATUS_MASK};
+use crate::glue::{self, Tid};
 use crate::interp::{self, Boundary, ChainError, Env, Fault, SysRet};
-use crate::pool::{self, HeadCtx};
-use crate::registration::{current_registration, Registration};
+use crate::pool::HeadCtx;
+use crate::registration::{attached_registration, current_registration, park, Registration};
 use kernel::{
     bindings, current,
     prelude::*,
@@ -47,6 +48,8 @@ struct TaskEnv<'a> {
     current_atom: u64,
     /// Shared with a pool thread taking over; outlives the chain.
     ctx: &'a HeadCtx,
+    /// Once taken over: the TID we had, to forward late signals to.
+    tid: Option<Tid>,
 }
 
 impl<'a> TaskEnv<'a> {
@@ -57,29 +60,58 @@ impl<'a> TaskEnv<'a> {
             is_async: false,
             current_atom: 0,
             ctx,
+            tid: None,
         }
     }
 
     /// A pool thread took over: from now on we are a worker.
     fn became_async(&mut self) {
         self.is_async = true;
-        // SAFETY: Marks the current task, which no longer returns to user
-        // space before it takes over again.
-        unsafe { bindings::syslet_become_worker() };
+        glue::become_worker();
+        self.tid = self.ctx.take_tid();
+        self.forward_signals(false);
+    }
+
+    /// Passes on thread-directed signals that were sent to our old TID.
+    fn forward_signals(&self, settle: bool) {
+        if let Some(tid) = &self.tid {
+            tid.forward_signals(settle);
+        }
     }
 }
 
-fn run_syscall(nr: u32, args: &[u64; 6]) -> SysRet {
-    let mut refused = false;
-    // SAFETY: `args` points to six `u64`s and `refused` to a `bool`, both
+/// Runs one atom's system call; the flag says whether it was interrupted
+/// with a restart code (its result is then `-EINTR`).
+fn run_syscall(nr: u32, args: &[u64; 6]) -> (SysRet, bool) {
+    let mut how = 0;
+    // SAFETY: `args` points to six `u64`s and `how` to an `int`, both
     // valid for the duration of the call, as the prototype requires.
-    let ret = unsafe { bindings::syslet_do_syscall(nr, args.as_ptr(), &mut refused) };
+    let ret = unsafe { bindings::syslet_do_syscall(nr, args.as_ptr(), &mut how) };
     // Syslets only exist on 64-bit architectures: `long` is `i64`.
     let ret = ret as i64;
-    if refused {
-        SysRet::Refused(ret)
-    } else {
-        SysRet::Ran(ret)
+    match how as u32 {
+        bindings::SYSLET_SYSCALL_REFUSED => (SysRet::Refused(ret), false),
+        bindings::SYSLET_SYSCALL_KILL => (SysRet::Kill(ret), false),
+        bindings::SYSLET_SYSCALL_RESTART => (SysRet::Ran(ret), true),
+        _ => (SysRet::Ran(ret), false),
+    }
+}
+
+impl TaskEnv<'_> {
+    /// Runs the atom's system call once, armed for a handoff if it may.
+    fn syscall_once(&mut self, nr: u32, args: &[u64; 6]) -> (SysRet, bool) {
+        let reg = match &self.reg {
+            Some(reg) if self.may_hand_off && !self.is_async => reg,
+            _ => return run_syscall(nr, args),
+        };
+        reg.pool.arm(self.ctx);
+        glue::set_armed(true);
+        let ret = run_syscall(nr, args);
+        glue::set_armed(false);
+        if reg.pool.settle(self.ctx) {
+            self.became_async();
+        }
+        ret
     }
 }
 
@@ -104,25 +136,24 @@ impl Env for TaskEnv<'_> {
     }
 
     fn syscall(&mut self, nr: u32, args: &[u64; 6]) -> SysRet {
-        let reg = match &self.reg {
-            Some(reg) if self.may_hand_off && !self.is_async => reg,
-            _ => return run_syscall(nr, args),
-        };
-        reg.pool.arm(self.ctx);
-        // SAFETY: Marks the current task for `sched_submit_work()`.
-        unsafe { bindings::syslet_set_armed(true) };
-        let ret = run_syscall(nr, args);
-        // SAFETY: As above.
-        unsafe { bindings::syslet_set_armed(false) };
-        if reg.pool.settle(self.ctx) {
-            self.became_async();
+        let (mut ret, mut restart) = self.syscall_once(nr, args);
+        // An old head blocks every signal but SIGKILL and SIGSTOP: what
+        // interrupted the call is a stop, a freeze or task work, after
+        // which a thread's call restarts without user space seeing it.
+        while restart && self.is_async && current!().signal_pending() && !glue::worker_signal() {
+            (ret, restart) = run_syscall(nr, args);
         }
         ret
     }
 
     fn boundary(&mut self) -> Boundary {
         let task = current!();
-        if task.fatal_signal_pending() {
+        if self.is_async {
+            // What the return to user space we do not take would do.
+            glue::worker_run_work();
+            self.forward_signals(false);
+        }
+        if task.fatal_signal_pending() || (self.is_async && glue::group_exiting()) {
             return Boundary::Kill;
         }
         task::cond_resched();
@@ -133,8 +164,7 @@ impl Env for TaskEnv<'_> {
             return Boundary::Interrupt;
         }
         // A worker only sees SIGKILL and stops; it takes part in stops.
-        // SAFETY: Handles the current task's pending signals.
-        if unsafe { bindings::syslet_worker_signal() } {
+        if glue::worker_signal() {
             Boundary::Kill
         } else {
             Boundary::Continue
@@ -145,9 +175,7 @@ impl Env for TaskEnv<'_> {
         let Some(reg) = &self.reg else {
             return;
         };
-        // SAFETY: Reads the current task's group leadership.
-        let leader = unsafe { bindings::syslet_is_group_leader() };
-        self.may_hand_off = !flags.never_hand_off() && !leader;
+        self.may_hand_off = !flags.never_hand_off() && !glue::is_group_leader();
         if self.may_hand_off && flags.hand_off_first() {
             reg.pool.arm(self.ctx);
             reg.pool.hand_off_now(self.ctx);
@@ -166,17 +194,26 @@ impl Env for TaskEnv<'_> {
     }
 }
 
+/// A seccomp kill for the caller to carry out once it unwound.
+pub(crate) struct SeccompKill {
+    pub(crate) nr: u32,
+    pub(crate) how: i64,
+}
+
 /// `async_exec()`: runs the chain at `first` in the calling task.
 ///
-/// Returns the address of the atom the chain ended on, or the error, if
-/// it ran synchronously; 0 once a pool thread took over: that thread
-/// returns 0 to user space, and so do we when we take over again after
-/// parking in the pool.
-pub(crate) fn exec(first: UserPtr) -> Result<u64> {
+/// Returns the address of the atom it ended on, or the error, if it ran
+/// synchronously; 0 once a pool thread took over: that thread returns 0 to
+/// user space, and so do we when we take over again after parking in the
+/// pool.  A seccomp kill of a synchronous chain is left to the caller.
+pub(crate) fn exec(first: UserPtr, kill: &mut Option<SeccompKill>) -> Result<u64> {
+    if let Some(reg) = attached_registration() {
+        // Also after `async_register(NULL)`, for the syslets in flight.
+        reg.flush();
+    }
     let reg = current_registration();
     if let Some(reg) = &reg {
-        reg.flush();
-        reg.pool.top_up(reg);
+        reg.top_up();
     }
     let ctx = HeadCtx::new();
     let mut env = TaskEnv::new(reg, &ctx);
@@ -188,15 +225,28 @@ pub(crate) fn exec(first: UserPtr) -> Result<u64> {
                 ChainError::Fault => EFAULT,
                 ChainError::InvalidFlags => EINVAL,
                 ChainError::Killed => EINTR,
+                ChainError::SeccompKill { nr, how } => {
+                    *kill = Some(SeccompKill { nr, how });
+                    ENOSYS
+                }
             })
         }
     };
+    // The entry the chain ends on, with its status (none if killed).
     let end = match res {
         Ok(atom) => Some(atom),
-        Err(ChainError::Killed) => None,
-        Err(_) => Some(env.current_atom),
+        Err(ChainError::Killed | ChainError::SeccompKill { .. }) => None,
+        Err(ChainError::Fault) => Some((env.current_atom & !RING_STATUS_MASK) | RING_FAULT),
+        Err(ChainError::InvalidFlags) => Some((env.current_atom & !RING_STATUS_MASK) | RING_INVAL),
     };
     reg.end_flight(end, current!().as_ptr() as usize);
-    pool::park(reg);
+    if let Some(tid) = env.tid.take() {
+        tid.forward_signals(true);
+    }
+    if let Err(ChainError::SeccompKill { nr, how }) = res {
+        drop(reg);
+        glue::worker_seccomp_kill(nr, how);
+    }
+    park(reg);
     Ok(0)
 }

@@ -22,10 +22,14 @@ pub(crate) struct Fault;
 pub(crate) enum ChainError {
     /// An atom, an argument or a result pointer faulted (`EFAULT`).
     Fault,
-    /// An atom's flags are invalid (`EINVAL`).
+    /// An atom's flags are invalid, or the atom is not 8-byte aligned
+    /// (`EINVAL`).
     InvalidFlags,
     /// A fatal signal is pending (`EINTR`); the task is exiting.
     Killed,
+    /// Seccomp kills the caller for atom system call `nr`; `how` is the
+    /// filter's verdict.  The caller carries it out once it unwound.
+    SeccompKill { nr: u32, how: i64 },
 }
 
 impl From<Fault> for ChainError {
@@ -43,6 +47,9 @@ pub(crate) enum SysRet {
     /// It may not run as an atom (allowlist, seccomp): the value (a negative
     /// errno) is stored as its result and the chain ends at this atom.
     Refused(i64),
+    /// Seccomp kills the caller for it (the value says how): nothing is
+    /// stored and the chain ends.
+    Kill(i64),
 }
 
 /// What to do at an atom boundary.
@@ -84,6 +91,10 @@ pub(crate) trait Env {
 /// Calls [`Env::start`] first if this is the chain's `first` atom.
 fn run_atom<E: Env>(env: &mut E, uaddr: u64, first: bool) -> Result<(u64, AtomFlags), ChainError> {
     let atom = env.read_atom(uaddr)?;
+    // Aligned atoms leave the low bits of ring entries to their status.
+    if uaddr % 8 != 0 {
+        return Err(ChainError::InvalidFlags);
+    }
     let flags = AtomFlags::new(atom.flags).map_err(|_| ChainError::InvalidFlags)?;
     if first {
         env.start(flags);
@@ -98,12 +109,13 @@ fn run_atom<E: Env>(env: &mut E, uaddr: u64, first: bool) -> Result<(u64, AtomFl
     let sysret = env.syscall(atom.nr, &args);
     let ret = match sysret {
         SysRet::Ran(ret) | SysRet::Refused(ret) => ret,
+        SysRet::Kill(how) => return Err(ChainError::SeccompKill { nr: atom.nr, how }),
     };
     if atom.ret_ptr != 0 {
         env.write_result(atom.ret_ptr, ret)?;
     }
     let next = match sysret {
-        SysRet::Refused(_) => 0,
+        SysRet::Refused(_) | SysRet::Kill(_) => 0,
         SysRet::Ran(ret) if !flags.stops_on(ret) => atom.next,
         SysRet::Ran(_) if flags.skip_to_next_on_stop() => {
             uaddr.checked_add(ATOM_SIZE).ok_or(ChainError::Fault)?

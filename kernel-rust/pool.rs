@@ -1,80 +1,153 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The pool of a registration: threads that wait in the kernel to take
-//! over user space from a head whose atom blocked.
+//! over user space from a head whose atom blocked, and the handoff state
+//! machine between the head and them.
 //!
 //! A pool thread is a thread of the process made by
 //! `create_syslet_thread()`: `PF_USER_WORKER`, all signals but `SIGKILL`
 //! and `SIGSTOP` blocked.  It waits in one of the pool's slots.  When the
-//! head's atom blocks, `sched_submit_work()` calls [`sleeping`], which
-//! claims an idle slot and wakes its thread; nothing there sleeps,
+//! head's armed atom blocks, `sched_submit_work()` calls [`Pool::offer`],
+//! which claims an idle slot and wakes its thread; nothing there sleeps,
 //! allocates or takes a lock.  The woken thread waits for the head to be
-//! off the CPU, commits, takes the head's user state over
-//! (`syslet_take_over()`) and returns to user space as the head's thread.
-//! The old head finishes the chain in the background and then waits in a
-//! slot itself, so the pool keeps its size.
+//! off the CPU, commits, takes the head's user state over and returns to
+//! user space as the head's thread.  The old head finishes the chain in the
+//! background and then waits in a slot itself, so the pool keeps its size.
 //!
-//! Threads are created ahead of need: at `async_register()`, and topped up
-//! at `async_exec()` if creating some failed.  With no idle thread, the
-//! atom simply blocks in the caller.
-//!
-//! The handoff state of a registration (`Handoff::state`):
+//! The handoff state of a registration ([`Handoff`], in `Pool::state`; each
+//! arming starts a new generation of it):
 //!
 //! ```text
-//!   IDLE --head arms an atom--> ARMED --hook claims slot i--> CLAIMED(i)
-//!   ARMED --atom returns--> IDLE                  (nothing blocked)
-//!   CLAIMED(i) --atom returns--> IDLE             (head cancels)
-//!   CLAIMED(i) --pool thread refuses--> ARMED     (state cannot move)
-//!   CLAIMED(i) --pool thread commits--> TAKING(i) --takeover done--> IDLE
+//!   Idle --head arms an atom--> Armed --head's offer claims slot i--> Claimed(i)
+//!   Armed --atom returns--> Idle                      (nothing blocked)
+//!   Claimed(i) --atom returns, or a signal--> Idle/Armed  (head cancels)
+//!   Claimed(i) --pool thread refuses--> Armed         (state cannot move)
+//!   Claimed(i) --pool thread commits--> Taking(i) --takeover done--> Idle
 //! ```
 //!
-//! Only the head moves the state out of `ARMED` and `CLAIMED(i)` towards
-//! `IDLE`, only the claimed thread moves it out of `CLAIMED(i)` towards
-//! `TAKING(i)` or `ARMED`; `cmpxchg` decides between the two.  The head
-//! learns the outcome of a commit from its own [`HeadCtx`], which lives
-//! until the head saw the result.
+//! Only the head moves the state out of `Armed` and `Claimed(i)` towards
+//! `Idle`, only the claimed thread moves it out of `Claimed(i)` towards
+//! `Taking(i)` or `Armed`; `cmpxchg` decides between the two.  An armed
+//! state belongs to the task in `Pool::owner`: an old head still inside
+//! the system call it was taken over in can sleep again, but its offers
+//! find another owner and do nothing.  The head learns the outcome of a
+//! commit from its own [`HeadCtx`], which lives until the head saw it.
+//!
+//! A slot ([`SlotState`]) belongs to one thread from `Entering` to `Free`:
+//!
+//! ```text
+//!   Free --thread enters--> Entering --> Idle --offer--> Offering --> Claimed
+//!   Claimed --thread declines--> Idle       Claimed --thread took over--> Free
+//!   Idle --shut_down()--> Dead --thread sees it--> Free
+//!   Idle --thread is killed, or the pool is dead--> Free
+//! ```
+//!
+//! The thread leaves only from `Idle` (by itself, with `cmpxchg`), from
+//! `Dead` and after a claim: whoever moved the slot out of `Idle` may wake
+//! its thread, under RCU, since the thread is alive at that moment.
 
-use crate::registration::Registration;
-use core::ptr::NonNull;
+use crate::glue::{self, Sleep, Tid};
+use core::{cell::UnsafeCell, ptr::NonNull};
 use kernel::{
     bindings, current,
     prelude::*,
     sync::{
         aref::ARef,
         atomic::{Acquire, Atomic, Full, Relaxed, Release},
-        Arc,
+        rcu,
     },
     task::Task,
 };
 
-const STATE_IDLE: i32 = 0;
-const STATE_ARMED: i32 = 1;
-const CLAIMED: i32 = 2;
-const TAKING: i32 = 3;
-
-fn claimed(slot: usize) -> i32 {
-    CLAIMED | ((slot as i32) << 8)
+/// Where the handoff of an armed atom is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// No atom is armed.
+    Idle,
+    /// The owner's atom may hand off if it blocks.
+    Armed,
+    /// The thread of slot `i` was offered the handoff.
+    Claimed(usize),
+    /// The thread of slot `i` committed and is taking over.
+    Taking(usize),
 }
 
-fn taking(slot: usize) -> i32 {
-    TAKING | ((slot as i32) << 8)
+/// The handoff state of a registration: a phase, and the generation of the
+/// arming it belongs to.  Every arming starts a new generation, so that a
+/// `cmpxchg` with a state word loaded before the state went round (the
+/// same slot claimed again for a later atom) fails instead of succeeding
+/// on a look-alike (ABA).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Handoff {
+    phase: Phase,
+    gen: u32,
 }
 
-const SLOT_FREE: i32 = 0;
-const SLOT_IDLE: i32 = 1;
-const SLOT_CLAIMED: i32 = 2;
-const SLOT_DEAD: i32 = 3;
-const SLOT_RESERVED: i32 = 4;
+impl Handoff {
+    fn encode(self) -> i64 {
+        // Slot indices are below `kernel.syslet_max_threads` (at most 1024).
+        let (tag, slot) = match self.phase {
+            Phase::Idle => (0, 0),
+            Phase::Armed => (1, 0),
+            Phase::Claimed(i) => (2, i as i64),
+            Phase::Taking(i) => (3, i as i64),
+        };
+        (i64::from(self.gen) << 32) | (slot << 8) | tag
+    }
 
-/// How long `async_register()` waits for its new threads to be idle.
-const FILL_WAIT_MS: u32 = 1000;
+    fn decode(raw: i64) -> Self {
+        let i = ((raw >> 8) & 0xff_ffff) as usize;
+        let phase = match raw & 0xff {
+            0 => Phase::Idle,
+            1 => Phase::Armed,
+            2 => Phase::Claimed(i),
+            _ => Phase::Taking(i),
+        };
+        Self {
+            phase,
+            gen: (raw >> 32) as u32,
+        }
+    }
+
+    /// The same generation in phase `phase`.
+    fn to(self, phase: Phase) -> i64 {
+        Self { phase, ..self }.encode()
+    }
+}
+
+/// The state of one slot of the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+enum SlotState {
+    /// No thread.
+    Free = 0,
+    /// A thread is entering.
+    Entering = 1,
+    /// A thread waits here for a claim.
+    Idle = 2,
+    /// A head is publishing its claim.
+    Offering = 3,
+    /// A head claimed the thread: `Slot::head` and `Slot::ctx` are set.
+    Claimed = 4,
+    /// The pool shut down: the thread must exit.
+    Dead = 5,
+}
+
+impl SlotState {
+    fn decode(raw: i32) -> Self {
+        match raw {
+            0 => SlotState::Free,
+            1 => SlotState::Entering,
+            2 => SlotState::Idle,
+            3 => SlotState::Offering,
+            4 => SlotState::Claimed,
+            _ => SlotState::Dead,
+        }
+    }
+}
 
 const RESULT_PENDING: i32 = 0;
 const RESULT_TAKEN: i32 = 1;
-
-// Task states, from `include/linux/sched.h`.
-const TASK_INTERRUPTIBLE: u32 = bindings::TASK_INTERRUPTIBLE;
-const TASK_UNINTERRUPTIBLE: u32 = bindings::TASK_UNINTERRUPTIBLE;
 
 /// What a head shares with the pool thread that takes it over.
 pub(crate) struct HeadCtx {
@@ -83,62 +156,86 @@ pub(crate) struct HeadCtx {
     /// The head sleeps waiting for a claim (`SYSLET_ASYNC`) and must be
     /// woken on a refusal.
     asked: Atomic<bool>,
+    /// Written once by the committed pool thread before it publishes
+    /// `RESULT_TAKEN`, read by the head after it saw that.
+    tid: UnsafeCell<Option<Tid>>,
 }
+
+// SAFETY: `tid` is written by one pool thread before a release store of
+// `result` and read by the head only after an acquire load saw that store;
+// the other fields are atomics.
+unsafe impl Sync for HeadCtx {}
 
 impl HeadCtx {
     pub(crate) fn new() -> Self {
         Self {
             result: Atomic::new(RESULT_PENDING),
             asked: Atomic::new(false),
+            tid: UnsafeCell::new(None),
         }
+    }
+
+    fn taken(&self) -> bool {
+        self.result.load(Acquire) == RESULT_TAKEN
+    }
+
+    /// After [`Pool::settle`] returned true: the TID the head had, to
+    /// forward the signals that still reach it.
+    pub(crate) fn take_tid(&self) -> Option<Tid> {
+        if !self.taken() {
+            return None;
+        }
+        // SAFETY: The pool thread wrote `tid` before `result`, which we saw
+        // (acquire); nobody writes it again.
+        unsafe { (*self.tid.get()).take() }
     }
 }
 
 /// One place for an idle pool thread.
 struct Slot {
     state: Atomic<i32>,
-    /// The thread waiting here, while `SLOT_IDLE` or `SLOT_CLAIMED`.
+    /// The thread waiting here, from `Entering` until it leaves.
     worker: Atomic<*mut bindings::task_struct>,
-    /// While `SLOT_CLAIMED`: the head, with a reference held.
+    /// While `Claimed`: the head, with a reference the claimed thread owns.
     head: Atomic<*mut bindings::task_struct>,
-    /// While `SLOT_CLAIMED`: the head's context, only dereferenced after
-    /// a successful commit (the head then waits for the result).
+    /// While `Claimed`: the head's context, only dereferenced after a
+    /// successful commit (the head then waits for the result).
     ctx: Atomic<*mut HeadCtx>,
+    /// While `Claimed`: the head waits for the outcome (`SYSLET_ASYNC`).
+    asked: Atomic<bool>,
+    /// While `Claimed`: the `Pool::state` word of the claim.
+    claim: Atomic<i64>,
+}
+
+/// How a pool thread's wait ended.
+pub(crate) enum Outcome {
+    /// It took over user space: it returns there as the head's thread.
+    TookOver,
+    /// It must exit.
+    Exit,
 }
 
 /// The threads of a registration and its handoff state.
 pub(crate) struct Pool {
     slots: KVec<Slot>,
     nr_threads: Atomic<i32>,
-    /// How many times a thread entered an idle slot.
+    /// How many times a thread entered a slot.
     entered: Atomic<i32>,
     dead: Atomic<bool>,
-    state: Atomic<i32>,
+    state: Atomic<i64>,
+    /// The task whose atom is armed: an identity, never dereferenced.
+    owner: Atomic<usize>,
     head_ctx: Atomic<*mut HeadCtx>,
+    /// Syslets that went asynchronous and have not ended their flight.
+    pub(crate) in_flight: Atomic<i32>,
 }
 
 // SAFETY: The raw pointers are tasks and a head context, shared between
-// threads of one process by the protocol described above.
+// threads of one process by the protocol described at the top of the file;
+// every field is an atomic or immutable after creation.
 unsafe impl Send for Pool {}
-// SAFETY: As above; all fields are atomics.
+// SAFETY: As above.
 unsafe impl Sync for Pool {}
-
-/// How a pool thread's wait ended.
-enum Outcome {
-    TookOver,
-    Exit,
-}
-
-/// How a claim ended for the pool thread.
-enum Claim {
-    TookOver,
-    Declined,
-}
-
-fn wait_while(word: &Atomic<i32>, val: i32, state: u32) {
-    // SAFETY: `word` is a valid `int` for the duration of the call.
-    unsafe { bindings::syslet_wait_while(word.as_ptr(), val, state) };
-}
 
 impl Pool {
     pub(crate) fn new(threads: usize) -> Result<Self> {
@@ -146,10 +243,12 @@ impl Pool {
         for _ in 0..threads {
             slots.push(
                 Slot {
-                    state: Atomic::new(SLOT_FREE),
+                    state: Atomic::new(SlotState::Free as i32),
                     worker: Atomic::new(core::ptr::null_mut()),
                     head: Atomic::new(core::ptr::null_mut()),
                     ctx: Atomic::new(core::ptr::null_mut()),
+                    asked: Atomic::new(false),
+                    claim: Atomic::new(0),
                 },
                 GFP_KERNEL,
             )?;
@@ -159,66 +258,60 @@ impl Pool {
             nr_threads: Atomic::new(0),
             entered: Atomic::new(0),
             dead: Atomic::new(false),
-            state: Atomic::new(STATE_IDLE),
+            state: Atomic::new(
+                Handoff {
+                    phase: Phase::Idle,
+                    gen: 0,
+                }
+                .encode(),
+            ),
+            owner: Atomic::new(0),
             head_ctx: Atomic::new(core::ptr::null_mut()),
+            in_flight: Atomic::new(0),
         })
     }
 
-    fn max(&self) -> i32 {
-        self.slots.len() as i32
-    }
-
-    /// Creates one pool thread of the calling process for `reg`.
-    fn spawn(&self, reg: &Arc<Registration>) -> Result {
-        if self.nr_threads.fetch_add(1, Full) >= self.max() {
+    /// Counts a thread about to be created; false if the pool is full.
+    pub(crate) fn reserve_thread(&self) -> bool {
+        if self.nr_threads.fetch_add(1, Full) >= self.slots.len() as i32 {
             self.nr_threads.add(-1, Relaxed);
-            return Err(EAGAIN);
+            return false;
         }
-        let arg = Arc::into_raw(reg.clone()) as *mut c_void;
-        // SAFETY: `worker_main` matches the prototype and takes over the
-        // reference `arg` carries.
-        let tsk = unsafe { bindings::syslet_start_thread(Some(worker_main), arg) };
-        if let Err(err) = kernel::error::from_err_ptr(tsk) {
-            self.nr_threads.add(-1, Relaxed);
-            // SAFETY: No thread was created: the reference is still ours.
-            drop(unsafe { Arc::from_raw(arg as *const Registration) });
-            return Err(err);
-        }
-        Ok(())
+        true
     }
 
-    /// Creates the pool threads of a new registration and waits (up to
-    /// about a second) until they are idle, so that an atom that blocks
-    /// right after `async_register()` finds them.  Fails only if not even
-    /// one could be created (`RLIMIT_NPROC`: `EAGAIN`).
-    pub(crate) fn fill(&self, reg: &Arc<Registration>) -> Result {
-        self.spawn(reg)?;
-        self.top_up(reg);
-        let want = self.nr_threads.load(Relaxed);
-        for _ in 0..FILL_WAIT_MS {
-            if self.entered.load(Acquire) >= want {
-                break;
-            }
-            // SAFETY: Sleeps in process context (a system call).
-            unsafe { bindings::msleep(1) };
-        }
-        Ok(())
+    /// A thread counted by [`Pool::reserve_thread`] is gone.
+    pub(crate) fn release_thread(&self) {
+        self.nr_threads.add(-1, Relaxed);
     }
 
-    /// Creates the threads that are missing (earlier failures); cheap when
-    /// none are.
-    pub(crate) fn top_up(&self, reg: &Arc<Registration>) {
-        while self.nr_threads.load(Relaxed) < self.max() && self.spawn(reg).is_ok() {}
+    /// Whether threads are missing (earlier creations failed).
+    pub(crate) fn wants_threads(&self) -> bool {
+        !self.is_dead() && self.nr_threads.load(Relaxed) < self.slots.len() as i32
+    }
+
+    pub(crate) fn nr_threads(&self) -> i32 {
+        self.nr_threads.load(Relaxed)
+    }
+
+    pub(crate) fn entered(&self) -> i32 {
+        self.entered.load(Acquire)
     }
 
     /// Makes every pool thread exit once it is idle.
     pub(crate) fn shut_down(&self) {
         // Full barrier: pairs with the one in `enter()`.
         self.dead.xchg(true, Full);
+        let _rcu = rcu::read_lock();
         for slot in self.slots.iter() {
-            if slot.state.cmpxchg(SLOT_IDLE, SLOT_DEAD, Full).is_ok() {
-                // SAFETY: An idle slot's worker is alive: only the worker
-                // itself leaves the slot, and it has not (the slot was idle).
+            if slot
+                .state
+                .cmpxchg(SlotState::Idle as i32, SlotState::Dead as i32, Full)
+                .is_ok()
+            {
+                // SAFETY: The thread was in its slot when we moved it out
+                // of `Idle`, so it had not exited; under RCU it cannot be
+                // freed before we are done.
                 unsafe { bindings::wake_up_process(slot.worker.load(Relaxed)) };
             }
         }
@@ -228,54 +321,115 @@ impl Pool {
         self.dead.load(Acquire)
     }
 
-    /// The head arms its next atom: if it blocks, a pool thread may take
-    /// over.  `ctx` must stay valid until [`Pool::settle`] returned.
+    /// The current task arms its next atom: if it blocks, a pool thread may
+    /// take over.  `ctx` must stay valid until [`Pool::settle`] returned.
     pub(crate) fn arm(&self, ctx: &HeadCtx) {
         ctx.result.store(RESULT_PENDING, Relaxed);
         self.head_ctx
             .store(ctx as *const HeadCtx as *mut HeadCtx, Relaxed);
-        self.state.store(STATE_ARMED, Release);
+        self.owner.store(current!().as_ptr() as usize, Relaxed);
+        // Only the owner arms, from `Idle`: nobody else writes the word now.
+        let old = Handoff::decode(self.state.load(Relaxed));
+        let armed = Handoff {
+            phase: Phase::Armed,
+            gen: old.gen.wrapping_add(1),
+        };
+        self.state.store(armed.encode(), Release);
     }
 
-    /// Called from `sched_submit_work()` in the armed head `head`: offer
-    /// the handoff to an idle pool thread.  No sleeping, no allocation, no
-    /// lock.
-    fn offer(&self, head: &Task) {
-        if self.state.load(Relaxed) != STATE_ARMED {
+    /// Called in the armed head `head`, the current task, from
+    /// `sched_submit_work()` or [`Pool::hand_off_now`]: offers the handoff
+    /// to an idle pool thread.  No sleeping, no allocation, no lock.
+    pub(crate) fn offer(&self, head: &Task) {
+        // Acquire: the owner and context stored before the arming.
+        let armed = self.state.load(Acquire);
+        let state = Handoff::decode(armed);
+        if state.phase != Phase::Armed || self.owner.load(Relaxed) != head.as_ptr() as usize {
             return;
         }
+        // The owner is `head`, so the armed context is the head's own,
+        // valid while it runs this.
+        let ctx = self.head_ctx.load(Relaxed);
+        let _rcu = rcu::read_lock();
         for (i, slot) in self.slots.iter().enumerate() {
-            if slot.state.cmpxchg(SLOT_IDLE, SLOT_CLAIMED, Full).is_err() {
+            if slot
+                .state
+                .cmpxchg(SlotState::Idle as i32, SlotState::Offering as i32, Full)
+                .is_err()
+            {
                 continue;
             }
-            // The claimed thread puts this reference.
-            let head = ARef::from(head);
-            slot.head
-                .store(ARef::into_raw(head).as_ptr().cast(), Relaxed);
-            slot.ctx.store(self.head_ctx.load(Relaxed), Relaxed);
-            self.state.store(claimed(i), Release);
-            // SAFETY: A claimed slot's worker is alive: it leaves the slot
-            // only after it handled the claim.
+            let href = ARef::into_raw(ARef::from(head)).as_ptr().cast();
+            slot.head.store(href, Relaxed);
+            slot.ctx.store(ctx, Relaxed);
+            // SAFETY: `ctx` is the head's own context, see above.
+            slot.asked
+                .store(unsafe { (*ctx).asked.load(Relaxed) }, Relaxed);
+            let claim = state.to(Phase::Claimed(i));
+            slot.claim.store(claim, Relaxed);
+            if self.state.cmpxchg(armed, claim, Full).is_err() {
+                // Not reached while `head` owns the armed state, which only
+                // `head` and the threads it claimed change; undone anyway.
+                slot.head.store(core::ptr::null_mut(), Relaxed);
+                // SAFETY: We made this reference above and did not publish it.
+                drop(unsafe { ARef::<Task>::from_raw(NonNull::new_unchecked(href.cast())) });
+                // Full barrier: pairs with the one in `shut_down()`, which
+                // skipped this slot while it was `Offering`.
+                slot.state.xchg(SlotState::Idle as i32, Full);
+                if self.is_dead()
+                    && slot
+                        .state
+                        .cmpxchg(SlotState::Idle as i32, SlotState::Dead as i32, Full)
+                        .is_ok()
+                {
+                    // SAFETY: As in `shut_down()`.
+                    unsafe { bindings::wake_up_process(slot.worker.load(Relaxed)) };
+                }
+                return;
+            }
+            // Release: the thread sees head, context and `asked` with it.
+            slot.state.store(SlotState::Claimed as i32, Release);
+            // SAFETY: The thread was in its slot when we moved it out of
+            // `Idle` and stays there until it handled the claim; RCU keeps
+            // it from being freed if it then exits before we wake it.
             unsafe { bindings::wake_up_process(slot.worker.load(Relaxed)) };
             return;
         }
     }
 
-    /// The head asks for a handoff right away (`SYSLET_ASYNC`) and sleeps
-    /// until a pool thread took over or refused.  The atom must be armed.
+    /// The current task asks for a handoff right away (`SYSLET_ASYNC`) and
+    /// waits until a pool thread took over or refused.  The atom must be
+    /// armed.  A signal cancels an offer that was not committed: the head
+    /// then runs its chain in place, and takes part in a group stop or a
+    /// freeze, which a stopped pool thread would otherwise hold up.
     pub(crate) fn hand_off_now(&self, ctx: &HeadCtx) {
         ctx.asked.store(true, Relaxed);
         let cur = current!();
         self.offer(cur);
         loop {
-            let state = self.state.load(Acquire);
-            if ctx.result.load(Acquire) == RESULT_TAKEN || state == STATE_ARMED {
+            let raw = self.state.load(Acquire);
+            if ctx.taken() {
                 break;
             }
-            if state & 0xff == CLAIMED {
-                wait_while(&self.state, state, TASK_UNINTERRUPTIBLE);
-            } else {
-                wait_while(&ctx.result, RESULT_PENDING, TASK_UNINTERRUPTIBLE);
+            let state = Handoff::decode(raw);
+            match state.phase {
+                // Refused, or no idle thread.
+                Phase::Armed => break,
+                Phase::Claimed(_) => {
+                    glue::wait_while64(&self.state, raw, Sleep::Interruptible);
+                    if cur.signal_pending()
+                        && self
+                            .state
+                            .cmpxchg(raw, state.to(Phase::Armed), Full)
+                            .is_ok()
+                    {
+                        break;
+                    }
+                }
+                // Committed: the takeover does not wait for anything.
+                Phase::Taking(_) | Phase::Idle => {
+                    glue::wait_while(&ctx.result, RESULT_PENDING, Sleep::Uninterruptible)
+                }
             }
         }
         ctx.asked.store(false, Relaxed);
@@ -283,184 +437,153 @@ impl Pool {
 
     /// The armed atom's system call returned: cancels a handoff that did
     /// not commit, or waits for one that did.  Returns true if a pool
-    /// thread took over: the caller is then a worker finishing its chain.
+    /// thread took over: the caller is then an old head finishing its chain.
     ///
     /// The state is loaded before the result: a pool thread that took over
     /// stores the result before it can arm an atom of its own, so a state
     /// armed by it is always seen together with the result.
     pub(crate) fn settle(&self, ctx: &HeadCtx) -> bool {
         loop {
-            let state = self.state.load(Acquire);
-            if ctx.result.load(Acquire) == RESULT_TAKEN {
+            let raw = self.state.load(Acquire);
+            if ctx.taken() {
                 return true;
             }
-            match state & 0xff {
-                STATE_ARMED | CLAIMED => {
-                    if self.state.cmpxchg(state, STATE_IDLE, Full).is_ok() {
+            let state = Handoff::decode(raw);
+            match state.phase {
+                Phase::Armed | Phase::Claimed(_) => {
+                    if self.state.cmpxchg(raw, state.to(Phase::Idle), Full).is_ok() {
                         return false;
                     }
                 }
-                // TAKING, or IDLE after the commit: the pool thread sets
-                // the result and wakes us.
-                _ => wait_while(&ctx.result, RESULT_PENDING, TASK_UNINTERRUPTIBLE),
+                // Taking, or Idle after the commit: the pool thread sets
+                // the result and wakes us; the takeover does not wait.
+                _ => glue::wait_while(&ctx.result, RESULT_PENDING, Sleep::Uninterruptible),
             }
         }
     }
 
-    /// Puts the calling pool thread (new, or an old head done with its
-    /// chain) into a free slot.
-    fn enter(&self, me: *mut bindings::task_struct) -> Option<usize> {
+    /// Puts the current thread (new, or an old head done with its chain)
+    /// into a free slot.
+    fn enter(&self, me: &Task) -> Option<usize> {
         for (i, slot) in self.slots.iter().enumerate() {
             if slot
                 .state
-                .cmpxchg(SLOT_FREE, SLOT_RESERVED, Relaxed)
+                .cmpxchg(SlotState::Free as i32, SlotState::Entering as i32, Relaxed)
                 .is_ok()
             {
-                slot.worker.store(me, Relaxed);
+                slot.worker.store(me.as_ptr(), Relaxed);
                 // Full barrier: pairs with the one in `shut_down()`.
-                slot.state.xchg(SLOT_IDLE, Full);
+                slot.state.xchg(SlotState::Idle as i32, Full);
                 self.entered.fetch_add(1, Release);
-                if self.is_dead() {
-                    if slot.state.cmpxchg(SLOT_IDLE, SLOT_DEAD, Full).is_ok() {
-                        return None;
-                    }
-                    // Claimed meanwhile: handle the claim, then leave.
-                }
                 return Some(i);
             }
         }
         None
     }
 
-    /// Handles the claim of slot `i` in its pool thread.
-    fn take_claim(&self, i: usize) -> Claim {
+    /// Handles the claim of slot `i` in its thread.  Returns true if the
+    /// thread took over user space.
+    fn take_claim(&self, i: usize, killed: bool) -> bool {
         let slot = &self.slots[i];
-        let head = slot.head.load(Relaxed);
-        // SAFETY: The claim gave us a reference to the head.
-        let head_ref = unsafe { ARef::from_raw(NonNull::new_unchecked(head.cast::<Task>())) };
-        let want = claimed(i);
-        // SAFETY: `head` is a valid task (we hold a reference) and the
-        // state word a valid `int`.
-        if !unsafe { bindings::syslet_wait_off_cpu(head, self.state.as_ptr(), want) } {
-            return Claim::Declined;
+        let href = slot.head.xchg(core::ptr::null_mut(), Relaxed);
+        let Some(href) = NonNull::new(href.cast::<Task>()) else {
+            // A claim always carries its head (see `offer()`).
+            return false;
+        };
+        // SAFETY: The claim (seen with acquire) carries a counted reference
+        // to the head, which is now ours.
+        let head: ARef<Task> = unsafe { ARef::from_raw(href) };
+        let asked = slot.asked.load(Relaxed);
+        let want = slot.claim.load(Relaxed);
+        let claim = Handoff::decode(want);
+        if !glue::wait_off_cpu(&head, &self.state, want) {
+            return false;
+        }
+        let movable =
+            !killed && !self.is_dead() && !glue::group_exiting() && glue::can_hand_off(&head);
+        if !movable {
+            if self
+                .state
+                .cmpxchg(want, claim.to(Phase::Armed), Full)
+                .is_ok()
+                && asked
+            {
+                head.wake_up();
+            }
+            return false;
+        }
+        if self
+            .state
+            .cmpxchg(want, claim.to(Phase::Taking(i)), Full)
+            .is_err()
+        {
+            return false;
         }
         let ctx = slot.ctx.load(Relaxed);
-        let cur = current!();
-        // SAFETY: `head` is a valid task of our process, off the CPU.
-        let movable = !self.is_dead()
-            && !cur.fatal_signal_pending()
-            && unsafe { bindings::syslet_can_hand_off(head) };
-        if !movable {
-            if self.state.cmpxchg(want, STATE_ARMED, Full).is_ok() {
-                // SAFETY: The head is still waiting for the outcome (the
-                // state was still `CLAIMED`), so `ctx` is valid.
-                if unsafe { (*ctx).asked.load(Relaxed) } {
-                    head_ref.wake_up();
-                }
-            }
-            return Claim::Declined;
+        // SAFETY: `head` is a blocked head of our process, off the CPU,
+        // `can_hand_off()` held, and we committed.
+        let tid = unsafe { glue::take_over(&head) };
+        self.in_flight.add(1, Relaxed);
+        self.state.store(claim.to(Phase::Idle), Release);
+        // SAFETY: Committed: the head waits for the result in `settle()` or
+        // `hand_off_now()`, so its context is valid until it saw it, and
+        // only we write `tid`.
+        unsafe {
+            *(*ctx).tid.get() = Some(tid);
+            (*ctx).result.store(RESULT_TAKEN, Release);
         }
-        if self.state.cmpxchg(want, taking(i), Full).is_err() {
-            return Claim::Declined;
-        }
-        // Committed: the head waits for the result in `settle()` or
-        // `hand_off_now()`, so `ctx` stays valid until we set it.
-        // SAFETY: `head` is a valid, blocked task of our process for which
-        // `syslet_can_hand_off()` holds.
-        unsafe { bindings::syslet_take_over(head) };
-        // SAFETY: The registration moved to us with the head's identity.
-        let reg = unsafe { (*cur.as_ptr()).syslet } as *const Registration;
-        // SAFETY: It is alive: our `syslet` field owns a reference.
-        unsafe { (*reg).start_flight() };
-        self.state.store(STATE_IDLE, Release);
-        // SAFETY: See above; the head reads the result after waking.
-        unsafe { (*ctx).result.store(RESULT_TAKEN, Release) };
-        head_ref.wake_up();
-        Claim::TookOver
+        head.wake_up();
+        true
     }
 
-    /// Waits in the pool until taking over user space, or until the pool
-    /// thread must exit.
-    fn serve(&self) -> Outcome {
-        let me = current!().as_ptr();
+    /// Waits in the pool until taking over user space, or until the current
+    /// thread must exit.  `entered` runs once the thread is in a slot.
+    pub(crate) fn serve(&self, entered: impl FnOnce()) -> Outcome {
+        let me = current!();
         let Some(i) = self.enter(me) else {
             return Outcome::Exit;
         };
+        entered();
         let slot = &self.slots[i];
+        // A fatal signal is latched: `get_signal()` dequeues it.
+        let mut killed = false;
         loop {
-            // A shutdown that found the slot claimed did not mark it.
-            if self.is_dead() && slot.state.cmpxchg(SLOT_IDLE, SLOT_FREE, Full).is_ok() {
-                return Outcome::Exit;
+            if me.signal_pending() {
+                killed |= glue::worker_signal();
             }
-            wait_while(&slot.state, SLOT_IDLE, TASK_INTERRUPTIBLE);
-            match slot.state.load(Acquire) {
-                SLOT_CLAIMED => {
-                    let claim = self.take_claim(i);
-                    slot.head.store(core::ptr::null_mut(), Relaxed);
-                    if let Claim::TookOver = claim {
-                        slot.state.store(SLOT_FREE, Release);
+            killed |= glue::group_exiting();
+            let raw = slot.state.load(Acquire);
+            match SlotState::decode(raw) {
+                SlotState::Claimed => {
+                    if self.take_claim(i, killed) {
+                        slot.state.store(SlotState::Free as i32, Release);
                         return Outcome::TookOver;
                     }
                     // Full barrier: pairs with the one in `shut_down()`.
-                    slot.state.xchg(SLOT_IDLE, Full);
+                    slot.state.xchg(SlotState::Idle as i32, Full);
                 }
-                SLOT_DEAD => {
-                    slot.state.store(SLOT_FREE, Release);
+                SlotState::Dead => {
+                    slot.state.store(SlotState::Free as i32, Release);
                     return Outcome::Exit;
                 }
-                _ => {
-                    // SAFETY: Handles our own pending signals.
-                    let fatal = unsafe { bindings::syslet_worker_signal() };
-                    if (fatal || current!().fatal_signal_pending())
-                        && slot.state.cmpxchg(SLOT_IDLE, SLOT_FREE, Full).is_ok()
-                    {
-                        return Outcome::Exit;
+                SlotState::Idle => {
+                    if killed || self.is_dead() {
+                        if slot
+                            .state
+                            .cmpxchg(raw, SlotState::Free as i32, Full)
+                            .is_ok()
+                        {
+                            return Outcome::Exit;
+                        }
+                        continue;
                     }
+                    glue::wait_while(&slot.state, raw, Sleep::Interruptible);
                 }
+                // The claim is being published; its head wakes us.
+                SlotState::Offering => glue::wait_while(&slot.state, raw, Sleep::Interruptible),
+                // Only this thread moves its slot to these.
+                SlotState::Free | SlotState::Entering => return Outcome::Exit,
             }
         }
-    }
-}
-
-/// Leaves the pool and exits the calling pool thread.
-fn exit_pool(reg: Arc<Registration>) -> ! {
-    reg.pool.nr_threads.add(-1, Relaxed);
-    drop(reg);
-    // SAFETY: A pool thread or an old head, in the kernel, with nothing
-    // left to release.
-    unsafe { bindings::syslet_worker_exit() }
-}
-
-/// Entry point of a new pool thread; returns only to take over user space.
-///
-/// # Safety
-///
-/// `arg` carries a reference to a [`Registration`] (see [`Pool::spawn`]).
-unsafe extern "C" fn worker_main(arg: *mut c_void) -> c_int {
-    // SAFETY: As the function's safety requirement says.
-    let reg = unsafe { Arc::from_raw(arg as *const Registration) };
-    match reg.pool.serve() {
-        Outcome::TookOver => 0,
-        Outcome::Exit => exit_pool(reg),
-    }
-}
-
-/// An old head finished its chain: wait in the pool.  Returns when it took
-/// over user space from another head, as that head's thread.
-pub(crate) fn park(reg: Arc<Registration>) {
-    match reg.pool.serve() {
-        Outcome::TookOver => {}
-        Outcome::Exit => exit_pool(reg),
-    }
-}
-
-/// `sched_submit_work()`: the armed task `head` is about to sleep.
-pub(crate) fn sleeping(head: &Task) {
-    // SAFETY: `head` is current; its `syslet` field owns a reference to
-    // the registration, alive while the field points to it.
-    let reg = unsafe { (*head.as_ptr()).syslet } as *const Registration;
-    if !reg.is_null() {
-        // SAFETY: See above.
-        unsafe { (*reg).pool.offer(head) };
     }
 }

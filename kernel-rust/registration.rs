@@ -7,61 +7,58 @@
 //! (`task_struct::syslet` holds one reference) and moves with it when a
 //! pool thread takes over.  Pool threads and syslets in flight hold their
 //! own references, so a registration outlives its unregistering while old
-//! syslets finish.
+//! syslets finish.  An unregistered registration with syslets in flight
+//! stays attached, closed, so that a new one is refused (`EBUSY`) until
+//! they are done: they post only to their own ring.
 //!
 //! Locking: `Registration::ring` is a mutex taken on its own; user memory
 //! (the ring) is accessed under it, so it is never taken under `mmap_lock`.
 //! The pool and the handoff state are atomics, see `pool.rs`.
 
+use crate::abi::RING_STATUS_MASK;
+use crate::glue;
 use crate::interp::Fault;
-use crate::pool::Pool;
+use crate::pool::{Outcome, Pool};
 use crate::ring::{Overflow, Pending, Posted, Ring, RingMem};
 use kernel::{
     bindings, current,
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
-        new_condvar, new_mutex, Arc, ArcBorrow, CondVar, CondVarTimeoutResult, Mutex,
+        new_condvar, new_mutex, Arc, ArcBorrow, CondVar, CondVarTimeoutResult, Mutex, MutexGuard,
     },
+    task::Task,
     time::msecs_to_jiffies,
+    types::ForeignOwnable,
 };
 
 /// Largest ring: 8192 slots.
 const MAX_RING_BYTES: u64 = 64 * 1024;
 /// Pool threads of a registration that does not say.
 const DEFAULT_THREADS: u64 = 4;
-/// How often a syslet waiting for ring space looks for freed slots.
-const ROOM_POLL_MS: u32 = 10;
+/// How long `async_register()` waits for its new threads to be idle.
+const FILL_WAIT_MS: u32 = 1000;
 
-/// The ring's user memory.
+/// The ring's user memory, validated at registration: every slot address
+/// is a user address.
 struct UserRing {
     base: u64,
 }
 
 impl UserRing {
-    fn slot(&self, slot: usize) -> *mut u64 {
-        (self.base + 8 * slot as u64) as usize as *mut u64
+    fn slot(&self, slot: usize) -> Result<u64, Fault> {
+        let off = (slot as u64).checked_mul(8).ok_or(Fault)?;
+        self.base.checked_add(off).ok_or(Fault)
     }
 }
 
 impl RingMem for UserRing {
     fn load(&mut self, slot: usize) -> Result<u64, Fault> {
-        let mut val = 0;
-        // SAFETY: The slot is a user address, only accessed through
-        // `get_user()`; `val` is a valid `u64`.
-        match unsafe { bindings::syslet_ring_load(self.slot(slot), &mut val) } {
-            0 => Ok(val),
-            _ => Err(Fault),
-        }
+        glue::ring_load(self.slot(slot)?).ok_or(Fault)
     }
 
     fn store(&mut self, slot: usize, val: u64) -> Result<(), Fault> {
-        // SAFETY: The slot is a user address, only accessed through
-        // `put_user()`.
-        match unsafe { bindings::syslet_ring_store(self.slot(slot), val) } {
-            0 => Ok(()),
-            _ => Err(Fault),
-        }
+        glue::ring_store(self.slot(slot)?, val).ok_or(Fault)
     }
 }
 
@@ -86,9 +83,39 @@ impl Overflow for OverflowList {
     }
 }
 
+/// What the ring mutex protects.
 struct RingState {
     ring: Ring,
     overflow: OverflowList,
+    /// The ring faulted: it reports `EFAULT` until replaced.
+    broken: bool,
+}
+
+impl RingState {
+    /// Posts `p`; on a fault the ring is broken and the completion dropped.
+    fn post(&mut self, mem: &mut UserRing, p: Pending) -> Posted {
+        if self.broken {
+            return Posted::Ring;
+        }
+        match self.ring.post(mem, &mut self.overflow, p) {
+            Ok(posted) => posted,
+            Err(Fault) => {
+                self.broken = true;
+                Posted::Ring
+            }
+        }
+    }
+
+    /// Moves queued completions into free slots; returns how many moved.
+    fn flush(&mut self, mem: &mut UserRing) -> Result<usize> {
+        if self.broken {
+            return Err(EFAULT);
+        }
+        self.ring
+            .flush(mem, &mut self.overflow)
+            .inspect_err(|_| self.broken = true)
+            .map_err(|_| EFAULT)
+    }
 }
 
 /// One `async_register()`.
@@ -97,13 +124,20 @@ pub(crate) struct Registration {
     mem_base: u64,
     #[pin]
     ring: Mutex<RingState>,
-    /// Notified when completions were posted or slots were freed.
+    /// Notified when completions were posted, slots were freed, a flight
+    /// ended, or a pool thread entered its slot.
     #[pin]
     posted: CondVar,
     /// `ring.overflow.len()`, readable without the lock.
     overflowed: Atomic<usize>,
-    /// Syslets that went asynchronous and have not posted their end.
-    in_flight: Atomic<i32>,
+    /// `async_register(NULL)` was called: no new syslets use it.
+    closed: Atomic<bool>,
+    /// Its thread exited or exec'd: nobody consumes the ring any more.
+    orphaned: Atomic<bool>,
+    /// Jiffies of the last failed pool thread creation (`top_up()` backs
+    /// off for a second, so that `async_exec()` at `RLIMIT_NPROC` stays
+    /// cheap).
+    spawn_failed: Atomic<usize>,
     pub(crate) pool: Pool,
 }
 
@@ -119,8 +153,10 @@ impl Registration {
         {
             return Err(EINVAL);
         }
-        // SAFETY: Reads an integer sysctl.
-        let limit = u64::try_from(unsafe { bindings::syslet_thread_limit() }).unwrap_or(1);
+        if !glue::ring_range_ok(head.completion_ring, bytes) {
+            return Err(EFAULT);
+        }
+        let limit = glue::thread_limit();
         let threads = match head.max_nr_threads {
             0 => DEFAULT_THREADS.min(limit),
             n if n <= limit => n,
@@ -134,10 +170,13 @@ impl Registration {
                 ring <- new_mutex!(RingState {
                     ring: Ring::new((bytes / 8) as usize),
                     overflow: OverflowList(overflow),
+                    broken: false,
                 }, "Registration::ring"),
                 posted <- new_condvar!("Registration::posted"),
                 overflowed: Atomic::new(0),
-                in_flight: Atomic::new(0),
+                closed: Atomic::new(false),
+                orphaned: Atomic::new(false),
+                spawn_failed: Atomic::new(0),
                 pool,
             }),
             GFP_KERNEL,
@@ -150,6 +189,16 @@ impl Registration {
         }
     }
 
+    fn is_closed(&self) -> bool {
+        self.closed.load(Relaxed)
+    }
+
+    /// Syslets in flight, or completions queued for the ring: dropping the
+    /// registration now would lose completions.
+    fn is_busy(&self) -> bool {
+        self.pool.in_flight.load(Relaxed) != 0 || self.overflowed.load(Relaxed) != 0
+    }
+
     /// Posts queued completions whose slots were freed; cheap when none
     /// are queued.
     pub(crate) fn flush(&self) {
@@ -157,55 +206,64 @@ impl Registration {
             return;
         }
         let mut st = self.ring.lock();
-        let RingState { ring, overflow } = &mut *st;
-        if let Ok(moved) = ring.flush(&mut self.mem(), overflow) {
+        if let Ok(moved) = st.flush(&mut self.mem()) {
             if moved > 0 {
-                self.overflowed.store(overflow.len(), Relaxed);
+                self.overflowed.store(st.overflow.len(), Relaxed);
                 self.posted.notify_all();
             }
         }
     }
 
-    /// Posts the completion of `atom` for the syslet `owner`, waiting for
-    /// room if that syslet has a completion queued already.  Gives up only
-    /// on a fatal signal, or when the ring is no longer accessible.
-    pub(crate) fn post(&self, atom: u64, owner: usize) {
-        let p = Pending { atom, owner };
-        let mut st = self.ring.lock();
+    /// Posts the ring entry `entry` (an atom address and status bits) of
+    /// the syslet `owner` under the ring lock, waiting for room if that
+    /// syslet has a completion queued already.  Gives up only when the
+    /// process exits.  Called by old heads only: while waiting they take
+    /// part in stops and freezing like any pool thread.
+    fn post_locked<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, RingState>,
+        entry: u64,
+        owner: usize,
+    ) -> Option<MutexGuard<'a, RingState>> {
+        let p = Pending { atom: entry, owner };
         loop {
-            let RingState { ring, overflow } = &mut *st;
-            match ring.post(&mut self.mem(), overflow, p) {
-                Ok(Posted::Ring) | Ok(Posted::Overflow) => {
-                    self.overflowed.store(overflow.len(), Relaxed);
-                    self.posted.notify_all();
-                    return;
+            if st.post(&mut self.mem(), p) != Posted::MustWait {
+                self.overflowed.store(st.overflow.len(), Relaxed);
+                self.posted.notify_all();
+                return Some(st);
+            }
+            if current!().signal_pending() {
+                drop(st);
+                if glue::worker_signal() || glue::group_exiting() {
+                    return None;
                 }
-                // The ring is gone: user space unmapped it.
-                Err(Fault) => return,
-                Ok(Posted::MustWait) => {}
+                st = self.ring.lock();
+                continue;
             }
-            if current!().fatal_signal_pending() {
-                return;
+            if glue::group_exiting() || self.orphaned.load(Relaxed) {
+                return None;
             }
-            let _: CondVarTimeoutResult = self
-                .posted
-                .wait_interruptible_timeout(&mut st, msecs_to_jiffies(ROOM_POLL_MS));
+            // Woken by `flush()` (async_exec(), async_wait()) once user
+            // space freed slots, or by a signal.
+            let _ = self.posted.wait_interruptible(&mut st);
         }
     }
 
-    /// A syslet went asynchronous.
-    pub(crate) fn start_flight(&self) {
-        self.in_flight.add(1, Relaxed);
+    /// Posts the completion of `atom` for the syslet `owner`.
+    pub(crate) fn post(&self, atom: u64, owner: usize) {
+        let _ = self.post_locked(self.ring.lock(), atom, owner);
     }
 
-    /// Posts the atom an asynchronous syslet ended on (unless it was
-    /// killed) and ends its flight.
+    /// Posts the entry an asynchronous syslet ended on (unless it was
+    /// killed) and ends its flight, in one critical section.
     pub(crate) fn end_flight(&self, end: Option<u64>, owner: usize) {
-        if let Some(atom) = end {
-            self.post(atom, owner);
-        }
-        let _guard = self.ring.lock();
-        self.in_flight.add(-1, Relaxed);
+        let st = self.ring.lock();
+        let st = match end {
+            Some(entry) => self.post_locked(st, entry, owner),
+            None => Some(st),
+        };
+        let _guard = st.unwrap_or_else(|| self.ring.lock());
+        self.pool.in_flight.add(-1, Relaxed);
         self.posted.notify_all();
     }
 
@@ -215,13 +273,19 @@ impl Registration {
     fn wait(&self, min_events: u64) -> Result<usize> {
         let mut st = self.ring.lock();
         loop {
-            let RingState { ring, overflow } = &mut *st;
-            ring.flush(&mut self.mem(), overflow).map_err(|_| EFAULT)?;
-            self.overflowed.store(overflow.len(), Relaxed);
-            let n = ring
-                .available(&mut self.mem(), overflow)
-                .map_err(|_| EFAULT)?;
-            if n as u64 >= min_events || self.in_flight.load(Relaxed) == 0 {
+            st.flush(&mut self.mem())?;
+            self.overflowed.store(st.overflow.len(), Relaxed);
+            // Whoever waits for room may post now.
+            self.posted.notify_all();
+            let RingState { ring, overflow, .. } = &mut *st;
+            let n = match ring.available(&mut self.mem(), overflow) {
+                Ok(n) => n,
+                Err(Fault) => {
+                    st.broken = true;
+                    return Err(EFAULT);
+                }
+            };
+            if n as u64 >= min_events || self.pool.in_flight.load(Relaxed) == 0 {
                 return Ok(n);
             }
             if self.posted.wait_interruptible(&mut st) {
@@ -229,65 +293,204 @@ impl Registration {
             }
         }
     }
+
+    /// Creates one pool thread of the calling process.
+    fn spawn(self: &Arc<Self>) -> Result {
+        if !self.pool.reserve_thread() {
+            return Err(EAGAIN);
+        }
+        glue::start_thread(worker_main, self.clone()).map_err(|(err, _reg)| {
+            self.pool.release_thread();
+            err
+        })
+    }
+
+    /// Creates the pool threads of a new registration and waits (up to
+    /// about a second) until they are idle, so that an atom that blocks
+    /// right after `async_register()` finds them.  Fails only if not even
+    /// one could be created (`RLIMIT_NPROC`: `EAGAIN`).
+    fn fill(self: &Arc<Self>) -> Result {
+        self.spawn()?;
+        self.top_up();
+        let want = self.pool.nr_threads();
+        let mut left = msecs_to_jiffies(FILL_WAIT_MS);
+        let mut st = self.ring.lock();
+        while self.pool.entered() < want {
+            match self.posted.wait_interruptible_timeout(&mut st, left) {
+                CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
+                CondVarTimeoutResult::Timeout | CondVarTimeoutResult::Signal { .. } => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the threads that are missing (earlier failures); cheap when
+    /// none are.
+    pub(crate) fn top_up(self: &Arc<Self>) {
+        if !self.pool.wants_threads() {
+            return;
+        }
+        let failed = self.spawn_failed.load(Relaxed);
+        let now = glue::jiffies();
+        if failed != 0 && now.wrapping_sub(failed) < msecs_to_jiffies(1000) as usize {
+            return;
+        }
+        while self.pool.wants_threads() {
+            if self.spawn().is_err() {
+                self.spawn_failed.store(now | 1, Relaxed);
+                return;
+            }
+        }
+    }
+
+    /// Waits in the pool: see [`Pool::serve`].
+    fn serve(&self) -> Outcome {
+        self.pool.serve(|| {
+            // Under the lock, so that `fill()` cannot miss it.
+            let _guard = self.ring.lock();
+            self.posted.notify_all();
+        })
+    }
 }
 
-/// The registration of the current task, if any.
-pub(crate) fn current_registration() -> Option<Arc<Registration>> {
-    // SAFETY: `current` is a valid task; only the task itself changes its
-    // own `syslet` field (a pool thread taking over changes the head's
-    // while the head waits for it, see `pool.rs`).
-    let reg = unsafe { (*current!().as_ptr()).syslet } as *const Registration;
-    if reg.is_null() {
+/// Leaves the pool and exits the calling pool thread.
+fn exit_pool(reg: Arc<Registration>) -> ! {
+    reg.pool.release_thread();
+    drop(reg);
+    glue::worker_exit()
+}
+
+/// Entry point of a new pool thread; returns only to take over user space.
+///
+/// # Safety
+///
+/// `arg` carries a reference to a [`Registration`] (see
+/// [`Registration::spawn`]).
+unsafe extern "C" fn worker_main(arg: *mut c_void) -> c_int {
+    // SAFETY: As the function's safety requirement says.
+    let reg = unsafe { Arc::<Registration>::from_foreign(arg) };
+    match reg.serve() {
+        Outcome::TookOver => 0,
+        Outcome::Exit => exit_pool(reg),
+    }
+}
+
+/// An old head finished its chain: wait in the pool.  Returns when it took
+/// over user space from another head, as that head's thread.
+pub(crate) fn park(reg: Arc<Registration>) {
+    glue::worker_run_work();
+    match reg.serve() {
+        Outcome::TookOver => {}
+        Outcome::Exit => exit_pool(reg),
+    }
+}
+
+/// The registration that `task`'s `syslet` field owns, if any.
+///
+/// # Safety
+///
+/// `task` is the current task, or a head that waits for the current task
+/// to take it over; the field is only changed by those two.  The result
+/// must not outlive that.
+unsafe fn task_registration<'a>(task: &Task) -> Option<ArcBorrow<'a, Registration>> {
+    // SAFETY: `task` is valid; see the function's safety requirement.
+    let ptr = unsafe { (*task.as_ptr()).syslet }.cast::<c_void>();
+    if ptr.is_null() {
         return None;
     }
-    // SAFETY: `task_struct::syslet` owns a reference to the registration,
-    // which lives as long as the field points to it.
-    Some(unsafe { ArcBorrow::from_raw(reg) }.into())
+    // SAFETY: A non-NULL field holds a reference from `into_foreign()`,
+    // alive while the field points to it.
+    Some(unsafe { <Arc<Registration> as ForeignOwnable>::borrow(ptr) })
+}
+
+/// The registration attached to the current task, open or closed.
+pub(crate) fn attached_registration() -> Option<Arc<Registration>> {
+    // SAFETY: `current` is the current task.
+    unsafe { task_registration(current!()) }.map(Into::into)
+}
+
+/// The open registration of the current task, if any.
+pub(crate) fn current_registration() -> Option<Arc<Registration>> {
+    attached_registration().filter(|reg| !reg.is_closed())
 }
 
 /// Replaces the current task's registration with `new`, and shuts down the
 /// pool of the old one.
 fn set_current_registration(new: Option<Arc<Registration>>) {
-    let raw = new.map_or(core::ptr::null(), Arc::into_raw);
+    let raw = new.map_or(core::ptr::null_mut(), ForeignOwnable::into_foreign);
     let task = current!().as_ptr();
     // SAFETY: `current` is a valid task and only changes its own field
     // here; the field owns the reference it points to.
-    let old = unsafe { core::mem::replace(&mut (*task).syslet, raw as *mut bindings::syslet_reg) };
-    if !old.is_null() {
-        // SAFETY: The field owned this reference, see above.
-        let old = unsafe { Arc::from_raw(old as *const Registration) };
+    let old = unsafe { core::mem::replace(&mut (*task).syslet, raw.cast()) };
+    // SAFETY: The field owned this reference (or was NULL).
+    if let Some(old) = unsafe { Arc::<Registration>::try_from_foreign(old.cast()) } {
         old.pool.shut_down();
     }
 }
 
 /// `async_register()` with a valid `head`.
 pub(crate) fn register(head: &bindings::async_head_user) -> Result {
-    if let Some(old) = current_registration() {
-        if old.in_flight.load(Relaxed) != 0 {
+    if let Some(old) = attached_registration() {
+        old.flush();
+        if old.is_busy() {
             return Err(EBUSY);
         }
     }
     let reg = Registration::new(head)?;
-    reg.pool.fill(&reg)?;
+    reg.fill()?;
     set_current_registration(Some(reg));
     Ok(())
 }
 
-/// `async_register(NULL)`: syslets in flight finish and still post.
+/// `async_register(NULL)`: syslets in flight finish and still post to
+/// their ring, which `async_exec()` and `async_wait()` still flush; until
+/// they are done, a new registration gets `EBUSY`.
 pub(crate) fn unregister() -> Result {
-    if current_registration().is_none() {
-        return Err(EINVAL);
+    let reg = current_registration().ok_or(EINVAL)?;
+    reg.closed.store(true, Relaxed);
+    reg.pool.shut_down();
+    reg.flush();
+    if !reg.is_busy() {
+        set_current_registration(None);
     }
-    set_current_registration(None);
     Ok(())
 }
 
-/// `async_wait()`.
+/// `async_wait()`.  After `async_register(NULL)` it still serves the old
+/// ring while syslets of it are in flight.
 pub(crate) fn wait(min_events: u64) -> Result<usize> {
-    current_registration().ok_or(EINVAL)?.wait(min_events)
+    let reg = attached_registration().ok_or(EINVAL)?;
+    if reg.is_closed() {
+        reg.flush();
+        if !reg.is_busy() {
+            return Err(EINVAL);
+        }
+    }
+    reg.wait(min_events)
 }
 
-/// A task with a registration exits or execs.
+/// A task with a registration exits or execs: its syslets in flight finish,
+/// but nobody will make room in the ring for them any more.
 pub(crate) fn task_exit() {
+    if let Some(reg) = attached_registration() {
+        reg.orphaned.store(true, Relaxed);
+        let _guard = reg.ring.lock();
+        reg.posted.notify_all();
+    }
     set_current_registration(None);
 }
+
+/// `sched_submit_work()`: the task `head` (current), which armed an
+/// atom, is about to sleep.
+pub(crate) fn sleeping(head: &Task) {
+    // SAFETY: `head` is current.  A pool thread taking `head` over may move
+    // the field's reference away meanwhile, but the `async_exec()` that
+    // armed the atom holds a reference of its own until the atom settled,
+    // and the borrow ends before that.
+    if let Some(reg) = unsafe { task_registration(head) } {
+        reg.pool.offer(head);
+    }
+}
+
+/// The status bits of a ring entry must not clobber an atom address.
+const _: () = assert!(RING_STATUS_MASK < 8);

@@ -12,6 +12,7 @@
 //! - [`abi`]: the atom layout and flags of the uapi header (host-testable).
 //! - [`interp`]: the atom interpreter (host-testable).
 //! - [`exec`]: `async_exec()`: the interpreter run by the calling task.
+//! - [`glue`]: safe wrappers over the C helpers.
 //! - [`pool`]: pool threads and the handoff when an atom blocks.
 //! - [`registration`]: `async_register()`, `async_wait()`, posting.
 //! - [`ring`]: the completion ring and its overflow list (host-testable).
@@ -25,6 +26,7 @@ use kernel::{bindings, prelude::*, task::Task, uaccess::UserPtr};
 
 mod abi;
 mod exec;
+mod glue;
 mod interp;
 mod pool;
 mod registration;
@@ -51,6 +53,9 @@ const _: () = {
     assert!(abi::SYSLET_STOP_ON_NEGATIVE == bindings::SYSLET_STOP_ON_NEGATIVE);
     assert!(abi::SYSLET_STOP_ON_NON_POSITIVE == bindings::SYSLET_STOP_ON_NON_POSITIVE);
     assert!(abi::SYSLET_SKIP_TO_NEXT_ON_STOP == bindings::SYSLET_SKIP_TO_NEXT_ON_STOP);
+    assert!(abi::RING_STATUS_MASK == bindings::SYSLET_RING_STATUS_MASK as u64);
+    assert!(abi::RING_FAULT == bindings::SYSLET_RING_FAULT as u64);
+    assert!(abi::RING_INVAL == bindings::SYSLET_RING_INVAL as u64);
 };
 
 /// Converts a result into the value a system call returns.
@@ -64,15 +69,28 @@ fn to_syscall_ret(res: Result<u64>) -> c_long {
 }
 
 /// `async_exec(2)`: runs the chain of atoms at `atom`; returns the address
-/// of the atom it ended on, or a negative errno.
+/// of the atom it ended on, or a negative errno.  A seccomp kill decided for
+/// an atom is returned in `kill`, for the C caller to carry out.
 ///
 /// # Safety
 ///
-/// None beyond the C prototype: `atom` is an untrusted user-space address
-/// that is only accessed through the user-memory API.
+/// `atom` is an untrusted user-space address that is only accessed through
+/// the user-memory API; `kill` points to a valid `struct syslet_kill`.
 #[export]
-pub unsafe extern "C" fn syslet_async_exec(atom: *mut bindings::syslet_uatom) -> c_long {
-    to_syscall_ret(exec::exec(UserPtr::from_ptr(atom.cast())))
+pub unsafe extern "C" fn syslet_async_exec(
+    atom: *mut bindings::syslet_uatom,
+    kill: *mut bindings::syslet_kill,
+) -> c_long {
+    let mut verdict = None;
+    let ret = to_syscall_ret(exec::exec(UserPtr::from_ptr(atom.cast()), &mut verdict));
+    if let Some(exec::SeccompKill { nr, how }) = verdict {
+        // SAFETY: As the function's safety requirement says.
+        let kill = unsafe { &mut *kill };
+        kill.pending = true;
+        kill.nr = nr as c_int;
+        kill.how = how as c_long;
+    }
+    ret
 }
 
 /// `async_register(2)` with a registration copied from user space.
@@ -108,7 +126,7 @@ pub extern "C" fn syslet_async_wait(min_events: c_ulong) -> c_long {
 #[export]
 pub unsafe extern "C" fn syslet_sleeping(tsk: *mut bindings::task_struct) {
     // SAFETY: `tsk` is current, valid while it runs.
-    pool::sleeping(unsafe { &*tsk.cast::<Task>() });
+    registration::sleeping(unsafe { &*tsk.cast::<Task>() });
 }
 
 /// Called when a task exits or execs: drops its registration, if any.

@@ -68,4 +68,16 @@ struct async_head_user {
 
 #define ASYNC_HEAD_SIZE_VER0	64	/* sizeof first published struct */
 
+/*
+ * Completion ring entries: the address of an atom (8-byte aligned), with a
+ * status in its low three bits.  0: the atom completed, its result is in
+ * its ret_ptr.  SYSLET_RING_FAULT: an asynchronous chain ended on this atom
+ * with -EFAULT (the atom, an argument or the result pointer faulted).
+ * SYSLET_RING_INVAL: it ended on this atom because its flags are invalid.
+ * A synchronous chain reports these as the return value of async_exec().
+ */
+#define SYSLET_RING_STATUS_MASK		7
+#define SYSLET_RING_FAULT		1
+#define SYSLET_RING_INVAL		2
+
 #endif /* _UAPI_LINUX_SYSLET_H */

@@ -401,6 +401,7 @@ fn random_atom_graphs_never_panic_and_terminate() {
             Err(ChainError::Fault) => outcomes[1] += 1,
             Err(ChainError::InvalidFlags) => outcomes[2] += 1,
             Err(ChainError::Killed) => outcomes[3] += 1,
+            Err(ChainError::SeccompKill { .. }) => unreachable!(),
         }
     }
     // The generator reaches every outcome.
@@ -451,4 +452,36 @@ fn invalid_flags_on_the_first_atom_never_reach_start() {
     m.put_atom(atom_at(0), &ret_atom(0, SYSLET_ASYNC | SYSLET_SYNC, 0, 0));
     assert_eq!(run_chain(&mut m, atom_at(0)), Err(ChainError::InvalidFlags));
     assert!(m.started.is_empty());
+}
+
+#[test]
+fn a_misaligned_atom_is_invalid_and_runs_nothing() {
+    let mut m = Mock::new();
+    m.put_atom(atom_at(0) + 4, &atom(NR_SEQ, 0, 0, 0, &[]));
+    assert_eq!(
+        run_chain(&mut m, atom_at(0) + 4),
+        Err(ChainError::InvalidFlags)
+    );
+    assert_eq!(m.calls_of(NR_SEQ), 0);
+    // Also when reached through `next`.
+    m.put_atom(atom_at(1), &atom(NR_SEQ, 0, 0, atom_at(2) + 1, &[]));
+    assert_eq!(run_chain(&mut m, atom_at(1)), Err(ChainError::InvalidFlags));
+    assert_eq!(m.calls_of(NR_SEQ), 1);
+}
+
+#[test]
+fn a_seccomp_kill_ends_the_chain_without_storing_a_result() {
+    let mut m = Mock::new();
+    m.poke(word(0), 7);
+    m.put_atom(atom_at(0), &atom(NR_KILLED, 0, word(0), atom_at(1), &[]));
+    m.put_atom(atom_at(1), &atom(NR_SEQ, 0, 0, 0, &[]));
+    assert_eq!(
+        run_chain(&mut m, atom_at(0)),
+        Err(ChainError::SeccompKill {
+            nr: NR_KILLED,
+            how: 0x8000_0000
+        })
+    );
+    assert_eq!(m.load(word(0)), Ok(7));
+    assert_eq!(m.calls_of(NR_SEQ), 0);
 }

@@ -21,6 +21,7 @@ pub const NR_RET: u32 = 2; // returns a0
 pub const NR_READ: u32 = 3; // reads up to a2 bytes of the mock file
 pub const NR_SEQ: u32 = 4; // records its args, returns the call count
 pub const NR_FORBIDDEN: u32 = 99; // not on the allowlist
+pub const NR_KILLED: u32 = 98; // seccomp kills the caller for it
 
 pub struct Mock {
     pub mem: Vec<u8>,
@@ -147,6 +148,7 @@ impl Env for Mock {
                 n as i64
             }
             NR_SEQ => self.calls.len() as i64,
+            NR_KILLED => return SysRet::Kill(0x8000_0000),
             _ => return SysRet::Refused(-ENOSYS),
         };
         SysRet::Ran(ret)

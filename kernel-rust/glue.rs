@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe wrappers over the C glue of `kernel/syslet/handoff.c` and
+//! `syscalls.c`: the only module that calls the `syslet_*` C helpers.
+//!
+//! Most helpers act on the current task and take no pointer; those that do
+//! take references whose validity the type system already guarantees.
+
+use core::ptr::NonNull;
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::{atomic::Atomic, Arc},
+    task::Task,
+    types::ForeignOwnable,
+};
+
+/// How a task sleeps in [`wait_while`].
+#[derive(Clone, Copy)]
+pub(crate) enum Sleep {
+    /// Returns early when a signal is pending.
+    Interruptible,
+    /// Only the state word ends the wait.
+    Uninterruptible,
+}
+
+/// Sleeps while `word` holds `val`: whoever changes it wakes the sleeper.
+pub(crate) fn wait_while(word: &Atomic<i32>, val: i32, how: Sleep) {
+    let state = match how {
+        Sleep::Interruptible => bindings::TASK_INTERRUPTIBLE,
+        Sleep::Uninterruptible => bindings::TASK_UNINTERRUPTIBLE,
+    };
+    // SAFETY: `word` is a valid, aligned `int` for the duration of the call,
+    // the only thing the helper reads.
+    unsafe { bindings::syslet_wait_while(word.as_ptr(), val, state) };
+}
+
+/// [`wait_while`] for a 64-bit word.
+pub(crate) fn wait_while64(word: &Atomic<i64>, val: i64, how: Sleep) {
+    let state = match how {
+        Sleep::Interruptible => bindings::TASK_INTERRUPTIBLE,
+        Sleep::Uninterruptible => bindings::TASK_UNINTERRUPTIBLE,
+    };
+    // SAFETY: `word` is a valid, aligned `s64` for the duration of the call,
+    // the only thing the helper reads.
+    unsafe { bindings::syslet_wait_while64(word.as_ptr(), val, state) };
+}
+
+/// Waits until `head`, which went to sleep, is off its CPU (its user state
+/// is then in memory), while `word` still holds `val`.  Returns whether
+/// the offer was still open when `head` was seen off the CPU; gives up
+/// after a while, or when the process exits.
+pub(crate) fn wait_off_cpu(head: &Task, word: &Atomic<i64>, val: i64) -> bool {
+    // SAFETY: `head` is a valid task for the duration of the call (the
+    // reference keeps it alive) and `word` a valid `s64`.
+    unsafe { bindings::syslet_wait_off_cpu(head.as_ptr(), word.as_ptr(), val) }
+}
+
+/// Handles the current pool thread's pending signals (stops, freezing,
+/// task work).  Returns true if one was fatal.
+pub(crate) fn worker_signal() -> bool {
+    // SAFETY: Acts on the current task, a pool thread or old head, which
+    // never returns to user space through this path.
+    unsafe { bindings::syslet_worker_signal() }
+}
+
+/// Whether the current task's process is exiting (fatal signal, even one
+/// that was already dequeued, group exit or exec).
+pub(crate) fn group_exiting() -> bool {
+    // SAFETY: Only reads the current task's signal state.
+    unsafe { bindings::syslet_group_exiting() }
+}
+
+/// Runs the current old head's task work and cgroup throttling, as a
+/// return to user space would.
+pub(crate) fn worker_run_work() {
+    // SAFETY: Called in process context, with no lock held, by a task that
+    // does not return to user space now.
+    unsafe { bindings::syslet_worker_run_work() }
+}
+
+/// Marks the current task for `sched_submit_work()` while it runs an
+/// armed atom.
+pub(crate) fn set_armed(armed: bool) {
+    // SAFETY: Only the current task's own flags change.
+    unsafe { bindings::syslet_set_armed(armed) }
+}
+
+/// Whether the current task leads its thread group.
+pub(crate) fn is_group_leader() -> bool {
+    // SAFETY: Only reads the current task.
+    unsafe { bindings::syslet_is_group_leader() }
+}
+
+/// The current task, an old head, becomes a pool thread.
+pub(crate) fn become_worker() {
+    // SAFETY: The current task finishes its chain in the kernel and does
+    // not return to user space before it takes over again.
+    unsafe { bindings::syslet_become_worker() }
+}
+
+/// Exits the current pool thread.
+pub(crate) fn worker_exit() -> ! {
+    // SAFETY: Called by a pool thread or old head that released everything
+    // it owned (the callers consume their references first).
+    unsafe { bindings::syslet_worker_exit() }
+}
+
+/// Carries out a seccomp kill decided for an atom of an asynchronous
+/// chain: kills the process.
+pub(crate) fn worker_seccomp_kill(nr: u32, how: i64) -> ! {
+    // SAFETY: Called by an old head that released everything it owned.
+    unsafe { bindings::syslet_worker_seccomp_kill(nr as c_int, how as c_long) }
+}
+
+/// May `head`'s user identity move to the current task?
+pub(crate) fn can_hand_off(head: &Task) -> bool {
+    // SAFETY: `head` is valid (borrowed); the helper only reads it.
+    unsafe { bindings::syslet_can_hand_off(head.as_ptr()) }
+}
+
+/// The TID of a thread that an old head had, kept to forward the signals
+/// that still reach it.
+pub(crate) struct Tid {
+    pid: NonNull<bindings::pid>,
+    /// RCU grace-period state of the TID exchange.
+    gp: usize,
+}
+
+// SAFETY: A `struct pid` reference may be used and put from any task.
+unsafe impl Send for Tid {}
+
+impl Tid {
+    /// Forwards signals queued on the current task (the old head) to the
+    /// TID's owner.  With `settle`, first waits out the RCU grace period
+    /// after which no sender can find the old head any more.
+    pub(crate) fn forward_signals(&self, settle: bool) {
+        // SAFETY: `self.pid` is a valid `struct pid` (we own a reference);
+        // with `settle` the helper sleeps, which a chain boundary allows.
+        unsafe { bindings::syslet_forward_signals(self.pid.as_ptr(), self.gp, settle) };
+    }
+}
+
+impl Drop for Tid {
+    fn drop(&mut self) {
+        // SAFETY: We own this reference.
+        unsafe { bindings::put_pid(self.pid.as_ptr()) };
+    }
+}
+
+/// Takes over `head`'s user identity (see `syslet_take_over()`).
+///
+/// # Safety
+///
+/// `head` is a blocked head of the current process, off its CPU, for which
+/// [`can_hand_off`] held, and whose takeover the caller committed to.
+pub(crate) unsafe fn take_over(head: &Task) -> Tid {
+    let mut gp = 0;
+    // SAFETY: As the function's safety requirement says; `gp` is valid.
+    let pid = unsafe { bindings::syslet_take_over(head.as_ptr(), &mut gp) };
+    Tid {
+        // SAFETY: `get_pid()` of a live task's pid is never NULL.
+        pid: unsafe { NonNull::new_unchecked(pid) },
+        gp,
+    }
+}
+
+/// Whether `[base, base + len)` is a range of user addresses.
+pub(crate) fn ring_range_ok(base: u64, len: u64) -> bool {
+    // SAFETY: Only compares addresses; nothing is accessed.
+    unsafe { bindings::syslet_ring_range_ok(base, len) }
+}
+
+/// The jiffies counter.
+pub(crate) fn jiffies() -> usize {
+    // SAFETY: Reads a counter.
+    unsafe { bindings::syslet_jiffies() as usize }
+}
+
+/// The pool-thread limit of `kernel.syslet_max_threads`.
+pub(crate) fn thread_limit() -> u64 {
+    // SAFETY: Reads an integer sysctl.
+    u64::try_from(unsafe { bindings::syslet_thread_limit() }).unwrap_or(1)
+}
+
+/// Starts a pool thread of the current process that runs `f(data)`, which
+/// owns the reference `data` carries (`ForeignOwnable::from_foreign()`);
+/// gives it back on failure.
+pub(crate) fn start_thread<T: Send + Sync + 'static>(
+    f: unsafe extern "C" fn(*mut c_void) -> c_int,
+    data: Arc<T>,
+) -> Result<(), (Error, Arc<T>)> {
+    let arg = data.into_foreign();
+    // SAFETY: `f` matches the prototype; the new thread owns `arg`.
+    let tsk = unsafe { bindings::syslet_start_thread(Some(f), arg) };
+    match kernel::error::from_err_ptr(tsk) {
+        Ok(_) => Ok(()),
+        // SAFETY: No thread was created, so the reference is still ours.
+        Err(err) => Err((err, unsafe { Arc::from_foreign(arg) })),
+    }
+}
+
+/// Loads a ring slot from user memory.
+pub(crate) fn ring_load(addr: u64) -> Option<u64> {
+    let mut val = 0;
+    // SAFETY: The helper accesses `addr` only with `get_user()`, which
+    // checks it; `val` is a valid `u64`.
+    match unsafe { bindings::syslet_ring_load(addr as usize as *const u64, &mut val) } {
+        0 => Some(val),
+        _ => None,
+    }
+}
+
+/// Stores a ring slot in user memory, ordered after the results stored
+/// before it.
+pub(crate) fn ring_store(addr: u64, val: u64) -> Option<()> {
+    // SAFETY: The helper accesses `addr` only with `put_user()`.
+    match unsafe { bindings::syslet_ring_store(addr as usize as *mut u64, val) } {
+        0 => Some(()),
+        _ => None,
+    }
+}

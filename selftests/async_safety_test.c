@@ -1,0 +1,1204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Asynchronous syslets at the edges: bad and broken completion rings,
+ * exits, stops, signals, files and registrations while syslets are in
+ * flight, errors in asynchronous chains and seccomp kills.
+ *
+ * Each test guards against one kernel bug, named above it.  A bug may
+ * show up as a hang, so every wait has a deadline and the bodies that
+ * can hang run in a child process that is killed when it overruns: a
+ * failing test ends within about ten seconds instead of stalling the run.
+ *
+ * A thread-group leader never hands off, so the bodies that need a
+ * handoff run in a second thread (in_thread()); they return 0 or the line
+ * of the first failed CHECK().
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../kselftest_harness.h"
+#include "syslet_util.h"
+
+#define RING_SLOTS 8
+
+/* A failed check ends the thread running a test body (see in_thread()). */
+static void check_failed(const char *cond, int line)
+{
+	fprintf(stderr, "%s:%d: check failed: %s (errno %d)\n",
+		__FILE__, line, cond, errno);
+	pthread_exit((void *)(long)line);
+}
+
+#define CHECK(cond) ((cond) ? (void)0 : check_failed(#cond, __LINE__))
+
+struct thread_call {
+	int (*fn)(void *arg);
+	void *arg;
+};
+
+static void *thread_main(void *p)
+{
+	struct thread_call *call = p;
+
+	return (void *)(long)call->fn(call->arg);
+}
+
+/*
+ * Runs @fn in a new thread of this process; returns what it returned, or
+ * the line of its first failed CHECK().
+ */
+static int in_thread(int (*fn)(void *arg), void *arg)
+{
+	struct thread_call call = { .fn = fn, .arg = arg };
+	pthread_t t;
+	void *ret;
+
+	if (pthread_create(&t, NULL, thread_main, &call))
+		return -1;
+	pthread_join(t, &ret);
+	return (int)(long)ret;
+}
+
+static uint64_t ring[RING_SLOTS];	/* uint64_t: 8-byte aligned */
+static uint64_t ring2[RING_SLOTS];
+
+/* Registers @slots slots at @r as they are. */
+static long register_at(uint64_t *r, size_t slots, uint64_t threads)
+{
+	struct async_head_user head = {
+		.completion_ring = (uintptr_t)r,
+		.ring_size_bytes = slots * 8,
+		.max_nr_threads = threads,
+	};
+
+	return sys_async_register(&head, sizeof(head));
+}
+
+static long register_ring(uint64_t *r, size_t slots, uint64_t threads)
+{
+	memset(r, 0, slots * 8);
+	return register_at(r, slots, threads);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Threads of this process whose name is "syslet" (idle pool threads). */
+static int count_pool_threads(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir("/proc/self/task");
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "syslet\n"))
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* Waits up to two seconds for count_pool_threads() to become @n. */
+static int wait_pool_threads(int n)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (count_pool_threads() == n)
+			return n;
+		sleep_ms(10);
+	}
+	return count_pool_threads();
+}
+
+/*
+ * Registers again, retrying for up to @ms while syslets of the old
+ * registration are in flight (EBUSY).
+ */
+static long register_when_idle(uint64_t *r, size_t slots, uint64_t threads,
+			       int ms)
+{
+	int64_t end = now_ms() + ms;
+	long ret;
+
+	for (;;) {
+		ret = register_at(r, slots, threads);
+		if (ret == 0 || errno != EBUSY || now_ms() >= end)
+			return ret;
+		sleep_ms(10);
+	}
+}
+
+/* A pipe read atom that blocks until someone writes. */
+struct read_atom {
+	struct syslet_uatom atom;
+	uint64_t fd, buf, len;
+	int64_t ret;
+	char data[8];
+};
+
+static void init_read_atom(struct read_atom *r, int fd, unsigned int flags,
+			   struct syslet_uatom *next)
+{
+	r->fd = fd;
+	r->buf = (uintptr_t)r->data;
+	r->len = 1;
+	r->ret = -1;
+	init_atom(&r->atom, __NR_read, flags, &r->ret, next, 3, &r->fd,
+		  &r->buf, &r->len);
+}
+
+/* Reaps @pid if it ends within @timeout_ms. */
+static bool reap_within(pid_t pid, int *status, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return true;
+		if (r < 0 && errno != EINTR)
+			return false;
+		if (now_ms() >= end)
+			return false;
+		sleep_ms(10);
+	}
+}
+
+/* Kills @pid and reaps it if it goes away within two seconds. */
+static void kill_and_reap(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	if (!reap_within(pid, &status, 2000))
+		fprintf(stderr, "# pid %d did not go away after SIGKILL\n", pid);
+}
+
+/*
+ * Runs @fn in a second thread of a child process and gives it @timeout_ms:
+ * a body that hangs is killed and counts as failed.  Returns the child's
+ * wait status (0: the body passed), or -1 on a timeout.
+ */
+static int run_body(int (*fn)(void *arg), void *arg, int timeout_ms)
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(in_thread(fn, arg) ? 1 : 0);
+	if (!reap_within(pid, &status, timeout_ms)) {
+		fprintf(stderr, "# the test body did not finish within %d ms\n",
+			timeout_ms);
+		kill_and_reap(pid);
+		return -1;
+	}
+	return status;
+}
+
+/*
+ * Why the tests cannot run here, or NULL: async_register(NULL, 0) in a
+ * thread without a registration fails with EINVAL on a syslet kernel.
+ */
+static const char *syslets_missing(void)
+{
+	errno = 0;
+	sys_async_register(NULL, 0);
+	if (errno == ENOSYS)
+		return "syslets not supported (ENOSYS)";
+	if (errno == EPERM)
+		return "syslets disabled by kernel.syslet_disabled";
+	return NULL;
+}
+
+#if defined(__x86_64__)
+/* TASK_SIZE_MAX: a page below 2^47, or below 2^56 with 5-level paging. */
+#define VA_BITS_SMALL	47
+#define VA_BITS_LARGE	56
+#define LIMIT_GAP	4096
+#elif defined(__aarch64__)
+/* TASK_SIZE: 2^48, or 2^52 with 52-bit virtual addresses. */
+#define VA_BITS_SMALL	48
+#define VA_BITS_LARGE	52
+#define LIMIT_GAP	0
+#endif
+
+#ifdef VA_BITS_SMALL
+/*
+ * The end of the user address space of this task: a mapping at
+ * 2^VA_BITS_SMALL exists only when the larger address space is enabled.
+ */
+static uint64_t user_addr_limit(void)
+{
+	void *want = (void *)(1UL << VA_BITS_SMALL);
+	void *p = mmap(want, getpagesize(), PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	int bits = VA_BITS_SMALL;
+
+	if (p != MAP_FAILED) {
+		munmap(p, getpagesize());
+		if (p == want)
+			bits = VA_BITS_LARGE;
+	}
+	return (1ULL << bits) - LIMIT_GAP;
+}
+#endif
+
+static void expect_register_error(struct __test_metadata *_metadata,
+				  uint64_t base, uint64_t size, int err)
+{
+	struct async_head_user head = {
+		.completion_ring = base,
+		.ring_size_bytes = size,
+	};
+
+	errno = 0;
+	EXPECT_EQ(-1, sys_async_register(&head, sizeof(head)))
+		TH_LOG("ring %#llx, %llu bytes was accepted",
+		       (unsigned long long)base, (unsigned long long)size);
+	EXPECT_EQ(err, errno)
+		TH_LOG("ring %#llx, %llu bytes", (unsigned long long)base,
+		       (unsigned long long)size);
+}
+
+/*
+ * Bug: async_register() only checked the ring's alignment and size; a ring
+ * in kernel space, wrapping around, or running past the end of user space
+ * was accepted and posted to with unchecked accesses.  The whole range
+ * must be user memory (EFAULT otherwise); the EINVAL checks come first.
+ */
+TEST(ring_range_is_validated_at_registration)
+{
+	const uint64_t kernel1 = 0xffff800000000000ULL;
+	const uint64_t kernel2 = 0xffffffff81000000ULL;
+	const uint64_t top = 0xfffffffffffffff8ULL;
+
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+
+	/* A good ring still registers. */
+	ASSERT_EQ(0, register_ring(ring, RING_SLOTS, 1));
+	ASSERT_EQ(0, sys_async_register(NULL, 0));
+
+	/* Invalid sizes and alignment: EINVAL, before the range check. */
+	expect_register_error(_metadata, kernel1, 0, EINVAL);
+	expect_register_error(_metadata, kernel1, 12, EINVAL);
+	expect_register_error(_metadata, kernel1 + 4, 16, EINVAL);
+	expect_register_error(_metadata, kernel1, 1 << 20, EINVAL);
+	expect_register_error(_metadata, top, 12, EINVAL);
+	expect_register_error(_metadata, top + 4, 0, EINVAL);
+
+	/* Wraps around the end of the address space. */
+	expect_register_error(_metadata, top, 16, EFAULT);
+	/* Kernel addresses. */
+	expect_register_error(_metadata, kernel1, 16, EFAULT);
+	expect_register_error(_metadata, kernel2, 16, EFAULT);
+	expect_register_error(_metadata, kernel2, 4096, EFAULT);
+
+#ifdef VA_BITS_SMALL
+	{
+		uint64_t limit = user_addr_limit();
+
+		/* Starts below the user address limit and ends above it. */
+		expect_register_error(_metadata, limit - 8, 16, EFAULT);
+		/* The last slot of the first page beyond it, and on. */
+		expect_register_error(_metadata, limit + 4096 - 8, 4096, EFAULT);
+	}
+#endif
+
+	/* None of them left a registration behind. */
+	errno = 0;
+	EXPECT_EQ(-1, sys_async_wait(0));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* Polls async_wait(1) for up to @ms until it fails with EFAULT. */
+static bool async_wait_reports_efault(int ms)
+{
+	int64_t end = now_ms() + ms;
+
+	do {
+		errno = 0;
+		if (sys_async_wait(1) == -1 && errno == EFAULT)
+			return true;
+		sleep_ms(10);
+	} while (now_ms() < end);
+	return false;
+}
+
+static int broken_ring_body(void *arg)
+{
+	bool unmap = (long)arg;
+	size_t page = getpagesize();
+	struct syslet_uatom a;
+	int64_t ret = 0;
+	uint64_t *r;
+	long n;
+
+	r = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(r != MAP_FAILED);
+	CHECK(register_ring(r, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
+	if (unmap)
+		CHECK(munmap(r, page) == 0);
+	else
+		CHECK(mprotect(r, page, PROT_READ) == 0);
+
+	init_atom(&a, __NR_getppid, SYSLET_ASYNC, &ret, NULL, 0);
+	CHECK(sys_async_exec(&a) == 0);
+	/* The completion cannot be posted: the ring reports EFAULT... */
+	CHECK(async_wait_reports_efault(2000));
+	CHECK(ret == getppid());
+	/* ...from then on. */
+	errno = 0;
+	CHECK(sys_async_wait(0) == -1 && errno == EFAULT);
+	if (!unmap)
+		CHECK(r[0] == 0);
+
+	/* The thread can drop the broken registration and carry on. */
+	CHECK(sys_async_register(NULL, 0) == 0);
+	CHECK(sys_async_wait(0) == -1 && errno == EINVAL);
+	memset(ring, 0, sizeof(ring));
+	CHECK(register_when_idle(ring, RING_SLOTS, 2, 2000) == 0);
+	init_atom(&a, __NR_getppid, SYSLET_ASYNC, &ret, NULL, 0);
+	n = sys_async_exec(&a);
+	if (n == 0) {
+		CHECK(sys_async_wait(1) == 1);
+		CHECK(ring[0] == (uintptr_t)&a);
+	} else {
+		CHECK(n == (long)(uintptr_t)&a);
+	}
+	CHECK(sys_async_register(NULL, 0) == 0);
+	if (!unmap)
+		munmap(r, page);
+	return 0;
+}
+
+/*
+ * Bug: a completion that could not be stored (ring made read-only or
+ * unmapped after registration) was dropped silently and async_wait() kept
+ * reporting an empty ring, so user space waited forever for it.  The
+ * ring must be marked broken: async_wait() fails with EFAULT from then on,
+ * and the thread can still unregister.
+ */
+TEST(unmapped_or_readonly_ring_fails_cleanly)
+{
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+
+	EXPECT_EQ(0, run_body(broken_ring_body, (void *)0L, 10000))
+		TH_LOG("read-only ring");
+	EXPECT_EQ(0, run_body(broken_ring_body, (void *)1L, 10000))
+		TH_LOG("unmapped ring");
+}
+
+static int exit_pipe[2];
+static int exit_handed_off;
+
+static void *raw_exit_thread(void *arg)
+{
+	bool leader_first = (long)arg;
+	static struct read_atom r;
+
+	if (register_ring(ring, RING_SLOTS, 2) || wait_pool_threads(2) != 2)
+		_exit(10);
+	/* Nobody ever writes to the pipe: the read stays in flight. */
+	init_read_atom(&r, exit_pipe[0], 0, NULL);
+	if (sys_async_exec(&r.atom) != 0)
+		_exit(11);
+	__atomic_store_n(&exit_handed_off, 1, __ATOMIC_SEQ_CST);
+	if (leader_first)
+		sleep_ms(100);	/* let the leader go first */
+	syscall(SYS_exit, 0);
+	return NULL;
+}
+
+static void raw_exit_child(bool leader_first)
+{
+	int64_t end = now_ms() + 5000;
+	pthread_t t;
+
+	/* The child keeps the write end open. */
+	if (pipe(exit_pipe) ||
+	    pthread_create(&t, NULL, raw_exit_thread, (void *)(long)leader_first))
+		_exit(12);
+	if (leader_first) {
+		while (!__atomic_load_n(&exit_handed_off, __ATOMIC_SEQ_CST)) {
+			if (now_ms() > end)
+				_exit(13);
+			sleep_ms(1);
+		}
+	} else {
+		/* Returns once the thread's raw exit cleared its TID. */
+		pthread_join(t, NULL);
+	}
+	syscall(SYS_exit, 0);
+}
+
+static void exit_in_flight(struct __test_metadata *_metadata, bool leader_first)
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		raw_exit_child(leader_first);
+	if (!reap_within(pid, &status, 10000)) {
+		kill_and_reap(pid);
+		EXPECT_TRUE(false)
+			TH_LOG("the process was not reaped within 10 s of its last thread's exit");
+		return;
+	}
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status %#x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * Bug: when every user thread left with a raw exit() (not exit_group()),
+ * the process lived on as a zombie leader with its idle pool threads and
+ * the syslet blocked in the background, and could never be reaped.  The
+ * last user thread's exit must end the pool and the syslets in flight.
+ */
+TEST(last_thread_sys_exit_with_a_syslet_in_flight_is_reaped_leader_first)
+{
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	exit_in_flight(_metadata, true);
+}
+
+/* The same, with the thread that handed off exiting before the leader. */
+TEST(last_thread_sys_exit_with_a_syslet_in_flight_is_reaped_leader_last)
+{
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	exit_in_flight(_metadata, false);
+}
+
+#define FULL_CHAINS	3
+#define FULL_ATOMS	4
+
+static struct syslet_uatom full_atoms[FULL_CHAINS][FULL_ATOMS];
+static int64_t full_ret[FULL_CHAINS][FULL_ATOMS];
+
+/*
+ * One ring slot and three syslets of four atoms each: every syslet ends
+ * up waiting for room to post (each may have one completion queued in the
+ * kernel).  Tells the parent through @arg when they are all there.
+ */
+static int full_ring_body(void *arg)
+{
+	int fd = (long)arg, c, i;
+	int64_t end;
+
+	CHECK(register_ring(ring, 1, FULL_CHAINS) == 0);
+	CHECK(wait_pool_threads(FULL_CHAINS) == FULL_CHAINS);
+	for (c = 0; c < FULL_CHAINS; c++) {
+		for (i = FULL_ATOMS - 1; i >= 0; i--)
+			init_atom(&full_atoms[c][i], __NR_getppid,
+				  i ? 0 : SYSLET_ASYNC, &full_ret[c][i],
+				  i + 1 < FULL_ATOMS ? &full_atoms[c][i + 1] : NULL,
+				  0);
+		CHECK(sys_async_exec(&full_atoms[c][0]) == 0);
+	}
+	/* The slot and one queued completion per syslet. */
+	end = now_ms() + 2000;
+	while (sys_async_wait(0) != 1 + FULL_CHAINS && now_ms() < end)
+		sleep_ms(10);
+	CHECK(sys_async_wait(0) == 1 + FULL_CHAINS);
+	CHECK(write(fd, "r", 1) == 1);
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* utime + stime of all threads of @pid, in clock ticks; -1 on error. */
+static long long process_cpu_ticks(pid_t pid)
+{
+	char path[300], buf[1024], *p;
+	unsigned long long ut, st;
+	long long sum = 0;
+	struct dirent *de;
+	FILE *f;
+	DIR *d;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid,
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = 0;
+		/* The name may hold anything: fields 3... follow the last ')'. */
+		p = strrchr(buf, ')');
+		if (!p)
+			continue;
+		/* Fields 14 and 15: utime and stime. */
+		if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			   &ut, &st) == 2)
+			sum += ut + st;
+	}
+	closedir(d);
+	return sum;
+}
+
+/*
+ * Bug: a syslet waiting for ring room slept interruptibly and retried at
+ * once while a signal was pending.  A group stop made it spin on a CPU,
+ * and as it never reached the stop, the process never stopped either.
+ * A stopped process must stop for real: reported by waitpid(WUNTRACED),
+ * using (almost) no CPU.
+ */
+TEST(sigstop_with_a_full_ring_stops_and_does_not_spin)
+{
+	struct pollfd pfd;
+	long long t0, t1;
+	bool stopped = false, gone = false;
+	int ready[2], status = 0;
+	int64_t end;
+	char c = 0;
+	pid_t pid, r;
+
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	ASSERT_EQ(0, pipe(ready));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		close(ready[0]);
+		_exit(in_thread(full_ring_body, (void *)(long)ready[1]) ? 1 : 0);
+	}
+	close(ready[1]);
+	pfd.fd = ready[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 5000) != 1 || read(ready[0], &c, 1) != 1 || c != 'r') {
+		kill_and_reap(pid);
+		close(ready[0]);
+		ASSERT_EQ('r', c) TH_LOG("the child could not fill its ring");
+	}
+	close(ready[0]);
+	/* Let the syslets settle into waiting for room. */
+	sleep_ms(200);
+
+	EXPECT_EQ(0, kill(pid, SIGSTOP));
+	end = now_ms() + 5000;
+	do {
+		r = waitpid(pid, &status, WUNTRACED | WNOHANG);
+		if (r == pid) {
+			stopped = WIFSTOPPED(status);
+			gone = !stopped;
+			break;
+		}
+		sleep_ms(10);
+	} while (now_ms() < end);
+	EXPECT_TRUE(stopped) TH_LOG("no stop reported within 5 s (status %#x)", status);
+	EXPECT_FALSE(gone);
+
+	if (!gone) {
+		/* Measured even when the stop did not complete: shows a spin. */
+		t0 = process_cpu_ticks(pid);
+		sleep_ms(1000);
+		t1 = process_cpu_ticks(pid);
+		EXPECT_GE(t0, 0);
+		EXPECT_GE(t1, 0);
+		EXPECT_LT(t1 - t0, 10)
+			TH_LOG("%lld clock ticks of CPU in 1 s while stopped", t1 - t0);
+		kill(pid, SIGCONT);
+		kill_and_reap(pid);
+	}
+}
+
+/*
+ * A thread that hands a getppid atom off (SYSLET_ASYNC) and waits for its
+ * completion, over and over: at least @min_rounds times and until *@stop
+ * is set, for at most @timeout_ms.  Needs a registration of ring[].
+ */
+struct handoff_loop {
+	int min_rounds;
+	int timeout_ms;
+	int *stop;
+	int started;
+	int rounds;
+	int handoffs;
+};
+
+static void run_handoff_loop(struct handoff_loop *l)
+{
+	int64_t end = now_ms() + l->timeout_ms;
+	unsigned int head = 0;
+	struct syslet_uatom a;
+	int64_t ret;
+	long r, n;
+
+	__atomic_store_n(&l->started, 1, __ATOMIC_SEQ_CST);
+	while ((l->rounds < l->min_rounds ||
+		!__atomic_load_n(l->stop, __ATOMIC_SEQ_CST)) && now_ms() < end) {
+		ret = 0;
+		init_atom(&a, __NR_getppid, SYSLET_ASYNC, &ret, NULL, 0);
+		errno = 0;
+		r = sys_async_exec(&a);
+		l->rounds++;
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r != 0) {
+			/* No idle pool thread right now: ran in place. */
+			CHECK(r == (long)(uintptr_t)&a);
+			CHECK(ret == getppid());
+			continue;
+		}
+		l->handoffs++;
+		do {
+			errno = 0;
+			n = sys_async_wait(1);
+		} while (n == -1 && errno == EINTR);
+		CHECK(n >= 1);
+		CHECK(ring[head] == (uintptr_t)&a);
+		CHECK(ret == getppid());
+		ring[head] = 0;
+		head = (head + 1) % RING_SLOTS;
+	}
+}
+
+static int rt_count;
+
+static void count_rt(int sig)
+{
+	__atomic_add_fetch(&rt_count, 1, __ATOMIC_SEQ_CST);
+}
+
+struct rt_sender {
+	pid_t tid;
+	int want;
+	int sent;
+	int done;
+};
+
+static void *rt_sender_main(void *p)
+{
+	struct rt_sender *s = p;
+	int64_t end = now_ms() + 5000;
+
+	while (s->sent < s->want && now_ms() < end) {
+		if (syscall(SYS_tgkill, getpid(), s->tid, SIGRTMIN) == 0)
+			s->sent++;
+		else if (errno != EAGAIN)
+			break;
+		usleep(50);
+	}
+	__atomic_store_n(&s->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static int rt_signals_body(void *arg)
+{
+	struct rt_sender s = { .tid = gettid(), .want = 1000 };
+	struct handoff_loop l = {
+		.min_rounds = 300,
+		.timeout_ms = 6000,
+		.stop = &s.done,
+	};
+	struct sigaction sa = { .sa_handler = count_rt, .sa_flags = SA_RESTART };
+	int64_t end;
+	pthread_t t;
+
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGRTMIN, &sa, NULL) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
+	CHECK(pthread_create(&t, NULL, rt_sender_main, &s) == 0);
+	run_handoff_loop(&l);
+	pthread_join(t, NULL);
+	/* Everything sent is queued for us by now; let it be delivered. */
+	end = now_ms() + 2000;
+	while (__atomic_load_n(&rt_count, __ATOMIC_SEQ_CST) < s.sent &&
+	       now_ms() < end)
+		sleep_ms(10);
+	fprintf(stderr, "# %d of %d rounds handed off; %d signals sent, %d handled\n",
+		l.handoffs, l.rounds, s.sent,
+		__atomic_load_n(&rt_count, __ATOMIC_SEQ_CST));
+	CHECK(l.handoffs > 0);
+	CHECK(s.sent == s.want);
+	CHECK(__atomic_load_n(&rt_count, __ATOMIC_SEQ_CST) == s.sent);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+/*
+ * Bug: a signal queued for the thread's TID while a pool thread took over
+ * (or just before) stayed with the task that went to the background and
+ * was never delivered.  Every one of N queued real-time signals sent to
+ * the thread during hundreds of handoffs must reach its handler.
+ */
+TEST(thread_signals_are_not_lost_across_handoffs)
+{
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	EXPECT_EQ(0, run_body(rt_signals_body, NULL, 12000));
+}
+
+static int setxid_stop;
+
+static int setxid_thread(void *arg)
+{
+	struct handoff_loop *l = arg;
+
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
+	run_handoff_loop(l);
+	fprintf(stderr, "# %d of %d rounds handed off\n", l->handoffs, l->rounds);
+	CHECK(l->handoffs > 0);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+static int setxid_child(void)
+{
+	struct handoff_loop l = {
+		.timeout_ms = 15000,
+		.stop = &setxid_stop,
+	};
+	struct thread_call call = { .fn = setxid_thread, .arg = &l };
+	int64_t end = now_ms() + 5000;
+	gid_t g = getgid();
+	pthread_t t;
+	void *ret;
+	int i;
+
+	/* A hang kills the child with SIGALRM. */
+	alarm(20);
+	if (pthread_create(&t, NULL, thread_main, &call))
+		return 10;
+	while (!__atomic_load_n(&l.started, __ATOMIC_SEQ_CST)) {
+		if (now_ms() > end)
+			return 11;
+		sleep_ms(1);
+	}
+	/* glibc signals every thread and waits for each to follow. */
+	for (i = 0; i < 200; i++)
+		if (setresgid(g, g, g))
+			return 12;
+	__atomic_store_n(&setxid_stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(t, &ret);
+	return ret ? 13 : 0;
+}
+
+/*
+ * Bug: the same lost signal, seen through glibc's set*id() broadcast: it
+ * sends SIGSETXID to every thread and waits until all of them ran the
+ * handler, so one signal lost in a handoff hangs the process for good.
+ */
+TEST(setxid_broadcast_does_not_hang_with_handoffs)
+{
+	int status = 0;
+	pid_t pid;
+
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(setxid_child());
+	if (!reap_within(pid, &status, 25000)) {
+		kill_and_reap(pid);
+		EXPECT_TRUE(false) TH_LOG("the child did not end within 25 s");
+		return;
+	}
+	EXPECT_FALSE(WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+		TH_LOG("set*id() hung");
+	EXPECT_EQ(0, status);
+}
+
+static int close_while_reading_body(void *arg)
+{
+	struct read_atom r;
+	bool epipe = false;
+	int p[2];
+	int64_t end;
+
+	CHECK(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
+	CHECK(pipe(p) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
+	init_read_atom(&r, p[0], 0, NULL);
+	CHECK(sys_async_exec(&r.atom) == 0);
+	/* The read in the background still holds the file. */
+	CHECK(close(p[0]) == 0);
+	CHECK(write(p[1], "x", 1) == 1);
+	CHECK(sys_async_wait(1) == 1);
+	CHECK(ring[0] == (uintptr_t)&r.atom && r.ret == 1 && r.data[0] == 'x');
+	/* The read dropped the last reference: the pipe has no reader. */
+	CHECK(fcntl(p[1], F_SETFL, O_NONBLOCK) == 0);
+	end = now_ms() + 2000;
+	do {
+		errno = 0;
+		if (write(p[1], "y", 1) == -1 && errno == EPIPE) {
+			epipe = true;
+			break;
+		}
+		sleep_ms(10);
+	} while (now_ms() < end);
+	CHECK(epipe);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	close(p[1]);
+	return 0;
+}
+
+/*
+ * Bug: the last fput() of a file by a syslet in the background was
+ * deferred to task work that only runs on a return to user space, which
+ * such a task never makes: the file was never released.  Closing the read
+ * end of a pipe while a handed-off read holds it must release it once the
+ * read completes, so writes then fail with EPIPE.
+ */
+TEST(file_closed_while_an_old_head_reads_it_is_released)
+{
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	EXPECT_EQ(0, run_body(close_while_reading_body, NULL, 10000));
+}
+
+static bool ring_holds(const uint64_t *r, size_t slots, uint64_t val)
+{
+	size_t i;
+
+	for (i = 0; i < slots; i++)
+		if ((r[i] & ~(uint64_t)SYSLET_RING_STATUS_MASK) == val)
+			return true;
+	return false;
+}
+
+static int reregister_body(void *arg)
+{
+	struct read_atom r;
+	uint64_t old = 0;
+	int p[2], i;
+	long ret;
+
+	CHECK(pipe(p) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 1) == 0);
+	CHECK(wait_pool_threads(1) == 1);
+	init_read_atom(&r, p[0], 0, NULL);
+	CHECK(sys_async_exec(&r.atom) == 0);
+	CHECK(sys_async_register(NULL, 0) == 0);
+
+	/* Busy while the chain of the old registration is in flight... */
+	memset(ring2, 0, sizeof(ring2));
+	errno = 0;
+	CHECK(register_at(ring2, RING_SLOTS, 1) == -1 && errno == EBUSY);
+	errno = 0;
+	CHECK(register_at(ring, RING_SLOTS, 1) == -1 && errno == EBUSY);
+	/* async_wait() still serves the old ring while it has syslets. */
+	CHECK(sys_async_wait(0) == 0);
+
+	/* ...and free once it is done. */
+	CHECK(write(p[1], "x", 1) == 1);
+	ret = register_when_idle(ring2, RING_SLOTS, 1, 2000);
+	CHECK(ret == 0);
+	CHECK(r.ret == 1);
+	/* The old chain posted to the old ring, never to the new one. */
+	for (i = 0; i < 200 && !old; i++) {
+		old = __atomic_load_n(&ring[0], __ATOMIC_ACQUIRE);
+		if (!old)
+			sleep_ms(10);
+	}
+	CHECK(old == (uintptr_t)&r.atom);
+	sleep_ms(50);
+	CHECK(!ring_holds(ring2, RING_SLOTS, (uintptr_t)&r.atom));
+	for (i = 0; i < RING_SLOTS; i++)
+		CHECK(ring2[i] == 0);
+	CHECK(sys_async_wait(0) == 0);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	close(p[0]);
+	close(p[1]);
+	return 0;
+}
+
+/*
+ * Bug: after async_register(NULL), a new registration was accepted while
+ * a syslet of the old one was still in flight; that syslet then found the
+ * thread's new registration and posted its completion to the new ring.
+ * Re-registering must fail with EBUSY until the old syslets are done.
+ */
+TEST(reregister_while_old_syslets_are_in_flight_is_busy)
+{
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	EXPECT_EQ(0, run_body(reregister_body, NULL, 10000));
+}
+
+static int chain_errors_body(void *arg)
+{
+	size_t page = getpagesize();
+	struct syslet_uatom a1, a2;
+	int64_t r1, r2;
+	unsigned int slot = 0;
+	void *gone, *ro;
+
+	gone = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(gone != MAP_FAILED);
+	CHECK(munmap(gone, page) == 0);
+	ro = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(ro != MAP_FAILED);
+	/* One pool thread per case, so that each one hands off. */
+	CHECK(register_ring(ring, RING_SLOTS, 4) == 0);
+	CHECK(wait_pool_threads(4) == 4);
+
+	/* (a) An unreadable next atom: the chain ends on its address. */
+	r1 = 0;
+	init_atom(&a1, __NR_getppid, SYSLET_ASYNC | SYSLET_NO_COMPLETE, &r1,
+		  gone, 0);
+	CHECK(sys_async_exec(&a1) == 0);
+	CHECK(sys_async_wait(1) == 1);
+	CHECK(ring[slot] == ((uintptr_t)gone | SYSLET_RING_FAULT));
+	CHECK(r1 == getppid());
+	ring[slot++] = 0;
+
+	/* (b) A next atom with invalid flags: it does not run. */
+	r1 = 0;
+	r2 = 77;
+	init_atom(&a2, __NR_getpid, 0x80000000, &r2, NULL, 0);
+	init_atom(&a1, __NR_getppid, SYSLET_ASYNC | SYSLET_NO_COMPLETE, &r1,
+		  &a2, 0);
+	CHECK(sys_async_exec(&a1) == 0);
+	CHECK(sys_async_wait(1) == 1);
+	CHECK(ring[slot] == ((uintptr_t)&a2 | SYSLET_RING_INVAL));
+	CHECK(r1 == getppid() && r2 == 77);
+	ring[slot++] = 0;
+
+	/* (c) A read-only result pointer: the atom ran, its store faulted. */
+	init_atom(&a1, __NR_getppid, SYSLET_ASYNC, ro, NULL, 0);
+	CHECK(sys_async_exec(&a1) == 0);
+	CHECK(sys_async_wait(1) == 1);
+	CHECK(ring[slot] == ((uintptr_t)&a1 | SYSLET_RING_FAULT));
+	ring[slot++] = 0;
+	/* Each end was posted exactly once. */
+	CHECK(sys_async_wait(0) == 0);
+	CHECK(ring[slot] == 0);
+	CHECK(sys_async_register(NULL, 0) == 0);
+
+	/* Without a registration the same chains fail synchronously. */
+	r1 = 0;
+	init_atom(&a1, __NR_getppid, SYSLET_ASYNC, &r1, gone, 0);
+	errno = 0;
+	CHECK(sys_async_exec(&a1) == -1 && errno == EFAULT);
+	CHECK(r1 == getppid());
+	r2 = 77;
+	init_atom(&a2, __NR_getpid, 0x80000000, &r2, NULL, 0);
+	init_atom(&a1, __NR_getppid, SYSLET_ASYNC, &r1, &a2, 0);
+	errno = 0;
+	CHECK(sys_async_exec(&a1) == -1 && errno == EINVAL);
+	CHECK(r2 == 77);
+	init_atom(&a1, __NR_getppid, SYSLET_ASYNC, ro, NULL, 0);
+	errno = 0;
+	CHECK(sys_async_exec(&a1) == -1 && errno == EFAULT);
+	munmap(ro, page);
+	return 0;
+}
+
+/*
+ * Bug: an asynchronous chain that ended on an error (unreadable next
+ * atom, invalid flags, unwritable result) posted its end like a success,
+ * or not at all, so user space could not tell what happened.  The entry
+ * must carry SYSLET_RING_FAULT or SYSLET_RING_INVAL in its low bits;
+ * synchronous chains keep returning -EFAULT and -EINVAL.
+ */
+TEST(async_chain_errors_are_flagged_in_the_ring)
+{
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	EXPECT_EQ(0, run_body(chain_errors_body, NULL, 10000));
+}
+
+#if defined(__x86_64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef NATIVE_AUDIT_ARCH
+/* SECCOMP_RET_KILL_THREAD for the native getcpu(), allow the rest. */
+static int install_getcpu_kill_filter(void)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_AUDIT_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getcpu, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_THREAD),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {
+		.len = ARRAY_SIZE(filter),
+		.filter = filter,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+static int seccomp_survived;
+
+/* getppid, then getcpu: handed off first when @arg says so. */
+static int seccomp_chain_body(void *arg)
+{
+	bool async = (long)arg;
+	struct syslet_uatom a[2];
+	int64_t r0 = 0, r1 = 0;
+	long ret;
+	int i;
+
+	if (async) {
+		CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+		CHECK(wait_pool_threads(2) == 2);
+	}
+	init_atom(&a[1], __NR_getcpu, 0, &r1, NULL, 0);
+	init_atom(&a[0], __NR_getppid, SYSLET_ASYNC, &r0, &a[1], 0);
+	ret = sys_async_exec(&a[0]);
+	if (async) {
+		CHECK(ret == 0);
+		/* The background kill takes the whole process with it. */
+		for (i = 0; i < 800; i++)
+			sleep_ms(10);
+	}
+	__atomic_store_n(&seccomp_survived, 1, __ATOMIC_SEQ_CST);
+	return __LINE__;
+}
+
+static int seccomp_child(bool async)
+{
+	struct rlimit nocore = { 0, 0 };
+	pthread_t t;
+
+	setrlimit(RLIMIT_CORE, &nocore);
+	/* Before any thread exists: every thread and pool thread has it. */
+	if (install_getcpu_kill_filter())
+		return 10;
+	if (async)
+		return in_thread(seccomp_chain_body, (void *)1L) ? 3 : 4;
+	if (pthread_create(&t, NULL, thread_main,
+			   &(struct thread_call){ seccomp_chain_body, (void *)0L }))
+		return 11;
+	/* Only that thread dies, as for a direct call. */
+	pthread_join(t, NULL);
+	return __atomic_load_n(&seccomp_survived, __ATOMIC_SEQ_CST) ? 3 : 7;
+}
+
+static int run_seccomp_child(bool async)
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(seccomp_child(async));
+	if (!reap_within(pid, &status, 10000)) {
+		kill_and_reap(pid);
+		return -1;
+	}
+	return status;
+}
+#endif
+
+/*
+ * Bug: SECCOMP_RET_KILL_THREAD for an atom run by the task in the
+ * background killed only that task: the process lived on, with the user
+ * thread (now a pool thread) never told.  In an asynchronous chain both
+ * RET_KILL_THREAD and RET_KILL_PROCESS kill the process; a synchronous
+ * chain keeps the semantics of a direct call (only the thread dies).
+ */
+TEST(seccomp_kill_in_an_async_chain_kills_the_process)
+{
+#ifdef NATIVE_AUDIT_ARCH
+	int status;
+
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	status = run_seccomp_child(true);
+	EXPECT_TRUE(status != -1 && WIFSIGNALED(status))
+		TH_LOG("asynchronous chain: status %#x (-1: still alive after 10 s)",
+		       status);
+	if (status != -1 && WIFSIGNALED(status))
+		EXPECT_EQ(SIGSYS, WTERMSIG(status));
+
+	status = run_seccomp_child(false);
+	EXPECT_TRUE(status != -1 && WIFEXITED(status))
+		TH_LOG("synchronous chain: status %#x", status);
+	if (status != -1 && WIFEXITED(status))
+		EXPECT_EQ(7, WEXITSTATUS(status));
+#else
+	SKIP(return, "no seccomp architecture for this test");
+#endif
+}
+
+TEST_HARNESS_MAIN
