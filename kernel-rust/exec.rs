@@ -18,7 +18,7 @@ use crate::interp::{self, Boundary, ChainError, Env, Fault, SysRet};
 use crate::pool::HeadCtx;
 use crate::registration::{attached_registration, current_registration, park, Registration};
 use kernel::{
-    bindings, current,
+    current,
     prelude::*,
     sync::Arc,
     task,
@@ -83,17 +83,11 @@ impl<'a> TaskEnv<'a> {
 /// Runs one atom's system call; the flag says whether it was interrupted
 /// with a restart code (its result is then `-EINTR`).
 fn run_syscall(nr: u32, args: &[u64; 6]) -> (SysRet, bool) {
-    let mut how = 0;
-    // SAFETY: `args` points to six `u64`s and `how` to an `int`, both
-    // valid for the duration of the call, as the prototype requires.
-    let ret = unsafe { bindings::syslet_do_syscall(nr, args.as_ptr(), &mut how) };
-    // Syslets only exist on 64-bit architectures: `long` is `i64`.
-    let ret = ret as i64;
-    match how as u32 {
-        bindings::SYSLET_SYSCALL_REFUSED => (SysRet::Refused(ret), false),
-        bindings::SYSLET_SYSCALL_KILL => (SysRet::Kill(ret), false),
-        bindings::SYSLET_SYSCALL_RESTART => (SysRet::Ran(ret), true),
-        _ => (SysRet::Ran(ret), false),
+    match glue::do_syscall(nr, args) {
+        (ret, glue::Syscall::Ran) => (SysRet::Ran(ret), false),
+        (ret, glue::Syscall::Restart) => (SysRet::Ran(ret), true),
+        (ret, glue::Syscall::Refused) => (SysRet::Refused(ret), false),
+        (how, glue::Syscall::Kill) => (SysRet::Kill(how), false),
     }
 }
 

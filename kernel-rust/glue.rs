@@ -171,6 +171,34 @@ pub(crate) fn ring_range_ok(base: u64, len: u64) -> bool {
     unsafe { bindings::syslet_ring_range_ok(base, len) }
 }
 
+/// How [`do_syscall`] treated an atom's system call.
+pub(crate) enum Syscall {
+    /// It ran (or seccomp failed it with an errno).
+    Ran,
+    /// A signal, stop or freeze interrupted it; it may run again.
+    Restart,
+    /// It may not run as an atom.
+    Refused,
+    /// Seccomp kills the caller; the value says how.
+    Kill,
+}
+
+/// Runs system call `nr` as an atom, through the allowlist and seccomp.
+pub(crate) fn do_syscall(nr: u32, args: &[u64; 6]) -> (i64, Syscall) {
+    let mut how = 0;
+    // SAFETY: `args` points to six `u64`s and `how` to an `int`, both
+    // valid for the duration of the call, as the prototype requires.
+    let ret = unsafe { bindings::syslet_do_syscall(nr, args.as_ptr(), &mut how) };
+    let how = match how as u32 {
+        bindings::SYSLET_SYSCALL_RESTART => Syscall::Restart,
+        bindings::SYSLET_SYSCALL_REFUSED => Syscall::Refused,
+        bindings::SYSLET_SYSCALL_KILL => Syscall::Kill,
+        _ => Syscall::Ran,
+    };
+    // Syslets only exist on 64-bit architectures: `long` is `i64`.
+    (ret as i64, how)
+}
+
 /// The jiffies counter.
 pub(crate) fn jiffies() -> usize {
     // SAFETY: Reads a counter.

@@ -6,20 +6,23 @@
 # comes back on the serial console.  Results: $CACHE/run-arm64/.
 . "$(dirname "$0")/lib.sh"
 
-image=$(kernel_image arm64)
+image=${SYSLET_IMAGE:-$(kernel_image arm64)}	# another kernel: SYSLET_IMAGE
 [ -f "$image" ] || die "no arm64 kernel image at $image (run scripts/build.sh arm64)"
 kst=$CACHE/kselftest-arm64/syslet
 [ -d "$kst" ] || die "no arm64 kselftests in $kst (run scripts/kselftest-build.sh arm64)"
-res=$CACHE/run-arm64
+res=${SYSLET_RUN_DIR:-$CACHE/run-arm64}
 rm -rf "$res"
 mkdir -p "$res/root"/{kselftest,proc,sys,dev,tmp}
 
 step "boot (arm64): qemu-system-aarch64 -M virt, software emulation"
 aarch64-linux-gnu-gcc -static -O2 -Wall -o "$res/root/init" "$TOP/scripts/guest/tinit.c" ||
 	die "building the arm64 init failed"
-for t in "$kst"/*_test; do
-	cp "$t" "$res/root/kselftest/"
-done
+# The programs kselftest runs (TEST_GEN_PROGS), as its install lists them.
+list=$CACHE/kselftest-arm64/kselftest-list.txt
+[ -f "$list" ] || die "no $list (run scripts/kselftest-build.sh arm64)"
+while IFS=: read -r _ t; do
+	cp "$kst/$t" "$res/root/kselftest/"
+done <"$list"
 (cd "$res/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$res/initramfs.cpio.gz"
 start=$SECONDS
 rc=0

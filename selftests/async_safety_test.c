@@ -248,11 +248,14 @@ static int run_body(int (*fn)(void *arg), void *arg, int timeout_ms)
  */
 static const char *syslets_missing(void)
 {
+	int err;
+
 	errno = 0;
 	sys_async_register(NULL, 0);
-	if (errno == ENOSYS)
+	err = errno;
+	if (err == no_syscall_errno())
 		return "syslets not supported (ENOSYS)";
-	if (errno == EPERM)
+	if (err == EPERM)
 		return "syslets disabled by kernel.syslet_disabled";
 	return NULL;
 }
@@ -996,12 +999,13 @@ static int chain_errors_body(void *arg)
 	unsigned int slot = 0;
 	void *gone, *ro;
 
+	/* Mapped first: a mapping made after the munmap() could reuse gone. */
+	ro = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(ro != MAP_FAILED);
 	gone = mmap(NULL, page, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(gone != MAP_FAILED);
 	CHECK(munmap(gone, page) == 0);
-	ro = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(ro != MAP_FAILED);
 	/* One pool thread per case, so that each one hands off. */
 	CHECK(register_ring(ring, RING_SLOTS, 4) == 0);
 	CHECK(wait_pool_threads(4) == 4);

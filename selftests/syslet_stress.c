@@ -108,8 +108,8 @@ static uint64_t round_seed, shared_cnt, shared_exp, usr1_sent, usr1_seen, usr1_w
 static struct worker *workers;
 static __thread pid_t my_tid;
 
-#define CHECK(w, cond, fmt, ...) \
-	do { if (!(cond)) return fail(w, fmt, ##__VA_ARGS__); } while (0)
+/* True (and the failure recorded) when @cond does not hold. */
+#define FAILED(w, cond, fmt, ...) (!(cond) && fail(w, fmt, ##__VA_ARGS__))
 
 static void count(uint64_t *field, uint64_t n)
 {
@@ -311,7 +311,8 @@ static void gen_chain(struct chain *c, uint64_t *s)
 	memcpy(c->pipe, fds, sizeof(fds));
 	c->fd = fds[0];
 	c->bufp = (uintptr_t)c->buf;
-	c->len = c->one = 1;
+	c->len = 1;
+	c->one = 1;
 	c->minus_one = (uint64_t)-1;
 	c->ts.tv_nsec = 20000 + rn(s, 500000);
 	c->tsp = (uintptr_t)&c->ts;
@@ -370,23 +371,30 @@ static int run_chain(struct worker *w, int ci)
 
 	for (;;) {
 		r = sys_async_exec(&c->a[i]);
-		CHECK(w, sys_gettid() == w->tid, "TID %d after async_exec()", sys_gettid());
+		if (FAILED(w, sys_gettid() == w->tid, "TID %d after async_exec()", sys_gettid()))
+			return -1;
 		if (r == 0) {
-			CHECK(w, w->registered, "chain %d went async, not registered", ci);
+			if (FAILED(w, w->registered, "chain %d went async, not registered", ci))
+				return -1;
 			c->async = true;
 			return 0;
 		}
-		CHECK(w, r > 0, "chain %d: async_exec(atom %d): %s", ci, i, strerror(errno));
+		if (FAILED(w, r > 0, "chain %d: async_exec(atom %d): %s", ci, i, strerror(errno)))
+			return -1;
 		j = atom_idx(c, r);
-		CHECK(w, j != NO_ATOM, "chain %d: async_exec() returned %#lx", ci, r);
+		if (FAILED(w, j != NO_ATOM, "chain %d: async_exec() returned %#lx", ci, r))
+			return -1;
 		i = successor(c, j);
 		if (i == NO_ATOM) {
-			CHECK(w, j == c->end, "chain %d ended at atom %d (kind %d, result %lld)",
-			      ci, j, c->kind[j], (long long)c->ret[j]);
+			if (FAILED(w, j == c->end,
+				   "chain %d ended at atom %d (kind %d, result %lld)", ci, j,
+				   c->kind[j], (long long)c->ret[j]))
+				return -1;
 			c->ended = true;
 			return 0;
 		}
-		CHECK(w, ++c->resumes < 100000, "chain %d makes no progress", ci);
+		if (FAILED(w, ++c->resumes < 100000, "chain %d makes no progress", ci))
+			return -1;
 	}
 }
 
@@ -402,16 +410,20 @@ static int take(struct worker *w)
 		__atomic_store_n(&w->ring[w->head], 0, __ATOMIC_RELEASE);
 		w->head = (w->head + 1) % w->slots;
 		w->posts++;
-		CHECK(w, !(v & SYSLET_RING_STATUS_MASK), "ring entry %#llx has status bits",
-		      (unsigned long long)v);
+		if (FAILED(w, !(v & SYSLET_RING_STATUS_MASK), "ring entry %#llx has status bits",
+			   (unsigned long long)v))
+			return -1;
 		for (ci = 0, i = NO_ATOM; ci < w->nch && i == NO_ATOM; ci++) {
 			c = &w->chain[ci];
 			i = atom_idx(c, v);
 		}
-		CHECK(w, i != NO_ATOM, "ring entry %#llx: no atom of the batch",
-		      (unsigned long long)v);
-		CHECK(w, c->async, "chain %d, never async, posted atom %d", ci - 1, i);
-		CHECK(w, !c->ended, "chain %d posted atom %d after its end", ci - 1, i);
+		if (FAILED(w, i != NO_ATOM, "ring entry %#llx: no atom of the batch",
+			   (unsigned long long)v))
+			return -1;
+		if (FAILED(w, c->async, "chain %d, never async, posted atom %d", ci - 1, i))
+			return -1;
+		if (FAILED(w, !c->ended, "chain %d posted atom %d after its end", ci - 1, i))
+			return -1;
 		c->posts[i]++;
 		c->ended = i == c->end;
 	}
@@ -437,14 +449,18 @@ static int wait_batch(struct worker *w, bool dropped)
 	while (!take(w) && !all_ended(w)) {
 		if (dropped) {
 			/* No registration, no async_wait(): poll. */
-			CHECK(w, now_ms() < deadline, "unregistered in flight: no end in 20 s");
+			if (FAILED(w, now_ms() < deadline,
+				   "unregistered in flight: no end in 20 s"))
+				return -1;
 			sleep_us(500);
 			continue;
 		}
 		n = sys_async_wait(1);
-		CHECK(w, n >= 0 || errno == EINTR, "async_wait(1): %s", strerror(errno));
-		CHECK(w, n != 0 || (!take(w) && all_ended(w)),
-		      "nothing in flight, but a chain's end was not posted");
+		if (FAILED(w, n >= 0 || errno == EINTR, "async_wait(1): %s", strerror(errno)))
+			return -1;
+		if (FAILED(w, n != 0 || (!take(w) && all_ended(w)),
+			   "nothing in flight, but a chain's end was not posted"))
+			return -1;
 	}
 	return failed() ? -1 : take(w);
 }
@@ -460,6 +476,7 @@ static int check_batch(struct worker *w)
 
 		for (i = 0; i < c->n; i++) {
 			int64_t ret = c->ret[i];
+			bool counted, bad;
 
 			k = c->kind[i];
 			runs = c->runs[i];
@@ -469,28 +486,41 @@ static int check_batch(struct worker *w)
 				eintrs += runs = c->cnt[i];
 			if (k == K_SHARED)
 				shared += runs;
-			CHECK(w, !(k == K_COUNT || k == K_SIDE || k == K_EXIT || k == K_END ||
-				   k == K_TRAP) || c->cnt[i] == runs,
-			      "chain %d atom %d (kind %d): counter %llu, planned %llu", ci, i, k,
-			      (unsigned long long)c->cnt[i], (unsigned long long)runs);
-			CHECK(w, k != K_LOOP || c->cnt[i] == 0, "chain %d atom %d: loop counter %llu",
-			      ci, i, (unsigned long long)c->cnt[i]);
-			CHECK(w, !runs || !((k == K_READ && ret != 1) ||
-					    (k == K_SLEEP && ret != 0 && ret != -EINTR) ||
-					    (k == K_BRANCH && ret != getpid())),
-			      "chain %d atom %d (kind %d): result %lld", ci, i, k, (long long)ret);
-			CHECK(w, c->posts[i] <= runs, "chain %d atom %d (kind %d): posted %u, ran %llu",
-			      ci, i, k, c->posts[i], (unsigned long long)runs);
-			CHECK(w, !c->posts[i] || i == c->end ||
-			      !(c->a[i].flags & SYSLET_NO_COMPLETE),
-			      "chain %d atom %d: NO_COMPLETE, but posted", ci, i);
+			counted = k == K_COUNT || k == K_SIDE || k == K_EXIT || k == K_END ||
+				  k == K_TRAP;
+			if (FAILED(w, !counted || c->cnt[i] == runs,
+				   "chain %d atom %d (kind %d): counter %llu, planned %llu", ci, i,
+				   k, (unsigned long long)c->cnt[i], (unsigned long long)runs))
+				return -1;
+			if (FAILED(w, k != K_LOOP || c->cnt[i] == 0,
+				   "chain %d atom %d: loop counter %llu", ci, i,
+				   (unsigned long long)c->cnt[i]))
+				return -1;
+			bad = (k == K_READ && ret != 1) ||
+			      (k == K_SLEEP && ret != 0 && ret != -EINTR) ||
+			      (k == K_BRANCH && ret != getpid());
+			if (FAILED(w, !runs || !bad,
+				   "chain %d atom %d (kind %d): result %lld", ci, i, k,
+				   (long long)ret))
+				return -1;
+			if (FAILED(w, c->posts[i] <= runs,
+				   "chain %d atom %d (kind %d): posted %u, ran %llu", ci, i, k,
+				   c->posts[i], (unsigned long long)runs))
+				return -1;
+			if (FAILED(w, !c->posts[i] || i == c->end ||
+				   !(c->a[i].flags & SYSLET_NO_COMPLETE),
+				   "chain %d atom %d: NO_COMPLETE, but posted", ci, i))
+				return -1;
 		}
-		CHECK(w, !c->async || c->posts[c->end] == 1, "chain %d: end posted %u times",
-		      ci, c->posts[c->end]);
-		CHECK(w, c->bytes == c->nbytes, "chain %d read %llu bytes of %llu", ci,
-		      (unsigned long long)c->bytes, (unsigned long long)c->nbytes);
-		CHECK(w, !ioctl(c->pipe[0], FIONREAD, &k) && !k, "chain %d: %d bytes left",
-		      ci, k);
+		if (FAILED(w, !c->async || c->posts[c->end] == 1, "chain %d: end posted %u times",
+			   ci, c->posts[c->end]))
+			return -1;
+		if (FAILED(w, c->bytes == c->nbytes, "chain %d read %llu bytes of %llu", ci,
+			   (unsigned long long)c->bytes, (unsigned long long)c->nbytes))
+			return -1;
+		if (FAILED(w, !ioctl(c->pipe[0], FIONREAD, &k) && !k, "chain %d: %d bytes left", ci,
+			   k))
+			return -1;
 		async += c->async;
 		resumes += c->resumes;
 	}
@@ -510,12 +540,15 @@ static int fork_check(struct worker *w)
 	int status;
 	pid_t pid = fork();
 
-	CHECK(w, pid >= 0, "fork: %s", strerror(errno));
+	if (FAILED(w, pid >= 0, "fork: %s", strerror(errno)))
+		return -1;
 	if (pid == 0)
 		_exit(sys_async_wait(0) == -1 && errno == EINVAL ? 0 : 1);
 	while (waitpid(pid, &status, 0) < 0)
-		CHECK(w, errno == EINTR, "waitpid: %s", strerror(errno));
-	CHECK(w, !status, "fork child: status %#x (registered?)", status);
+		if (FAILED(w, errno == EINTR, "waitpid: %s", strerror(errno)))
+			return -1;
+	if (FAILED(w, !status, "fork child: status %#x (registered?)", status))
+		return -1;
 	count(&stats->forks, 1);
 	return 0;
 }
@@ -533,8 +566,10 @@ static int do_register(struct worker *w)
 	w->head = 0;
 	/* Replacing: EBUSY while the last syslet is still leaving. */
 	while (sys_async_register(&head, sizeof(head))) {
-		CHECK(w, errno == EBUSY && ++tries < 1000, "async_register(%u slots, %d threads): %s",
-		      w->slots, (int)head.max_nr_threads, strerror(errno));
+		if (FAILED(w, errno == EBUSY && ++tries < 1000,
+			   "async_register(%u slots, %d threads): %s", w->slots,
+			   (int)head.max_nr_threads, strerror(errno)))
+			return -1;
 		sleep_us(2000);
 	}
 	w->registered = true;
@@ -544,7 +579,8 @@ static int do_register(struct worker *w)
 
 static int unregister(struct worker *w)
 {
-	CHECK(w, !sys_async_register(NULL, 0), "async_register(NULL): %s", strerror(errno));
+	if (FAILED(w, !sys_async_register(NULL, 0), "async_register(NULL): %s", strerror(errno)))
+		return -1;
 	w->registered = false;
 	return 0;
 }
@@ -637,7 +673,8 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	int ci;
 
-	w->tid = my_tid = sys_gettid();
+	my_tid = sys_gettid();
+	w->tid = my_tid;
 	for (ci = 0; ci < 2 * MAX_CHAINS; ci++)
 		if (pipe(w->chains[ci].pipe)) {
 			fail(w, "pipe: %s", strerror(errno));
@@ -817,8 +854,11 @@ int main(int argc, char **argv)
 	ksft_print_header();
 	ksft_print_msg("seed %llu\n", (unsigned long long)seed);
 	if (sys_async_register(NULL, 0) == 0 || errno != EINVAL) {
-		if (errno == ENOSYS)
+		int err = errno;
+
+		if (err == no_syscall_errno())
 			ksft_exit_skip("syslets not supported (async_register: ENOSYS)\n");
+		errno = err;
 		if (errno == EPERM)
 			ksft_exit_skip("syslets disabled (kernel.syslet_disabled)\n");
 		ksft_exit_fail_msg("async_register(NULL, 0): %s\n", strerror(errno));
@@ -849,10 +889,12 @@ int main(int argc, char **argv)
 	ksft_print_msg("rounds %d (killed %d), chains %llu (async %llu), completions %llu\n",
 		       round_nr, nkilled, (unsigned long long)stats->chains,
 		       (unsigned long long)stats->async, (unsigned long long)stats->posts);
-	ksft_print_msg("resumed %llu, read retries %llu, SIGUSR1 %llu, SIGSTOP %llu, forks %llu, registrations %llu\n",
+	ksft_print_msg("resumed %llu, read retries %llu, SIGUSR1 %llu\n",
 		       (unsigned long long)stats->resumes, (unsigned long long)stats->eintrs,
-		       (unsigned long long)stats->usr1, (unsigned long long)stats->stops,
-		       (unsigned long long)stats->forks, (unsigned long long)stats->regs);
+		       (unsigned long long)stats->usr1);
+	ksft_print_msg("SIGSTOP %llu, forks %llu, registrations %llu\n",
+		       (unsigned long long)stats->stops, (unsigned long long)stats->forks,
+		       (unsigned long long)stats->regs);
 	ksft_test_result(!ret, "syslet stress, seed %llu\n", (unsigned long long)seed);
 	ksft_finished();
 }
