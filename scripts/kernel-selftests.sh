@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Developer tool (too slow for CI): run the kernel's own selftests of what
+# the series hooks into (pidfd futex ptrace rseq signal seccomp clone3
+# exec) on the patched x86_64 kernel and on an unpatched build of the base
+# tree with the same configuration, and compare them case by case.
+#
+#   scripts/kernel-selftests.sh build-base    # unpatched kernel, build-x86_64-base/
+#   scripts/kernel-selftests.sh run           # both kernels, then compare
+#
+# Results: $CACHE/kst-{patched,base}/tap.txt and $CACHE/kst-compare.txt.
+# Under software emulation some tests time out on both kernels: what counts
+# is a case whose verdict differs.
+. "$(dirname "$0")/lib.sh"
+
+TARGETS=${KST_TARGETS:-"pidfd futex ptrace rseq signal seccomp clone3 exec"}
+base_out=$CACHE/build-x86_64-base
+inst=$CACHE/kselftest-hooks
+
+build_base() {
+	mkdir -p "$base_out"
+	cp "$(build_dir x86_64)/.config" "$base_out/.config"
+	# shellcheck disable=SC2046
+	make -C "$BASE_REPO" O="$base_out" $(kernel_make_env) olddefconfig >/dev/null
+	step "unpatched kernel in $base_out (a cold build takes a while)"
+	# shellcheck disable=SC2046
+	make -C "$BASE_REPO" O="$base_out" $(kernel_make_env) -j"$(nproc)" bzImage \
+		>"$base_out/.build.log" 2>&1 || die "build failed, see $base_out/.build.log"
+}
+
+build_tests() {
+	step "selftests: $TARGETS"
+	apt-get install -y -qq libcap-dev libnuma-dev >/dev/null 2>&1 || true
+	local out
+	out=$(build_dir x86_64)
+	rm -rf "$inst"
+	make -C "$TREE/tools/testing/selftests" O="$out" TARGETS="$TARGETS" \
+		KHDR_INCLUDES="-isystem $out/usr/include" INSTALL_PATH="$inst" install \
+		>"$out/.kst-hooks.log" 2>&1 || info "some selftests did not build, see $out/.kst-hooks.log"
+	[ -x "$inst/run_kselftest.sh" ] || die "no run_kselftest.sh in $inst"
+}
+
+run_on() {
+	local name=$1 image=$2 res=$CACHE/kst-$1
+	rm -rf "$res"
+	mkdir -p "$res"
+	step "$name kernel: $image"
+	timeout 3000 vng --run "$image" --disable-kvm --cpus 2 --memory 2G --verbose \
+		--rwdir="$res" --exec "sh -c 'cd $inst && ./run_kselftest.sh \
+		>>$res/tap.txt 2>&1; dmesg >$res/dmesg.txt; sync'" \
+		</dev/null >"$res/console.log" 2>&1 || true
+	info "$name: $(grep -c '^ok ' "$res/tap.txt") ok, $(grep -c '^not ok ' "$res/tap.txt") not ok"
+}
+
+case ${1:-} in
+build-base) build_base ;;
+run)
+	[ -f "$base_out/arch/x86/boot/bzImage" ] || die "no unpatched kernel (run: $0 build-base)"
+	build_tests
+	run_on patched "$(kernel_image x86_64)"
+	run_on base "$base_out/arch/x86/boot/bzImage"
+	python3 - "$CACHE/kst-patched/tap.txt" "$CACHE/kst-base/tap.txt" \
+		>"$CACHE/kst-compare.txt" <<'EOF'
+import re, sys
+def verdicts(path):
+    v = {}
+    for line in open(path, errors='replace'):
+        m = re.match(r'^(not ok|ok) \d+ (selftests: \S+: \S+)(.*)', line)
+        if m:
+            v[m.group(2)] = m.group(1) + (' (skip)' if 'SKIP' in m.group(3) else '') + \
+                (' (timeout)' if 'TIMEOUT' in m.group(3) else '')
+    return v
+p, b = verdicts(sys.argv[1]), verdicts(sys.argv[2])
+same = 0
+for t in sorted(set(p) | set(b)):
+    if p.get(t) == b.get(t):
+        same += 1
+    print(f"{'same' if p.get(t) == b.get(t) else 'DIFF'}  {t}: patched {p.get(t)}, base {b.get(t)}")
+print(f"{same} of {len(set(p) | set(b))} programs behave the same")
+EOF
+	cat "$CACHE/kst-compare.txt"
+	;;
+*) die "usage: $0 build-base|run" ;;
+esac
