@@ -28,7 +28,7 @@ start=$SECONDS
 rc=0
 timeout 1500 qemu-system-aarch64 -M virt -cpu max -smp 2 -m 2G -nographic -no-reboot \
 	-kernel "$image" -initrd "$res/initramfs.cpio.gz" \
-	-append "console=ttyAMA0 loglevel=1 panic=-1 rdinit=/init" </dev/null >"$res/console.log" 2>&1 || rc=$?
+	-append "console=ttyAMA0 loglevel=1 panic=-1 rdinit=/init ${SYSLET_APPEND:-}" </dev/null >"$res/console.log" 2>&1 || rc=$?
 info "guest ran for $((SECONDS - start))s (qemu exit $rc)"
 tr -d '\r' <"$res/console.log" | sed -n '/^TAP version/,/^syslet-guest: dmesg/p' >"$res/tap.txt"
 tr -d '\r' <"$res/console.log" | sed -n '/^syslet-guest: dmesg/,/^syslet-guest: end of dmesg/p' >"$res/dmesg.txt"

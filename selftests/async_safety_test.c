@@ -396,8 +396,13 @@ static int broken_ring_body(void *arg)
 
 	init_atom(&a, __NR_getppid, SYSLET_ASYNC, &ret, NULL, 0);
 	CHECK(sys_async_exec(&a) == 0);
-	/* The completion cannot be posted: the ring reports EFAULT... */
+	/*
+	 * The completion cannot be posted: the ring reports EFAULT (reading
+	 * it can fault before the atom even ran, so wait for its result)...
+	 */
 	CHECK(async_wait_reports_efault(2000));
+	for (int i = 0; i < 200 && __atomic_load_n(&ret, __ATOMIC_ACQUIRE) != getppid(); i++)
+		sleep_ms(10);
 	CHECK(ret == getppid());
 	/* ...from then on. */
 	errno = 0;
