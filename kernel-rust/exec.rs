@@ -130,6 +130,11 @@ impl Env for TaskEnv<'_> {
     }
 
     fn syscall(&mut self, nr: u32, args: &[u64; 6]) -> SysRet {
+        // Never with privileges the thread no longer has: the chain ends
+        // at this atom with -EPERM.
+        if self.tid.as_ref().is_some_and(Tid::privilege_stale) {
+            return SysRet::Refused(EPERM.to_errno().into());
+        }
         let (mut ret, mut restart) = self.syscall_once(nr, args);
         // An old head blocks every signal but SIGKILL and SIGSTOP: what
         // interrupted the call is a stop, a freeze or task work, after

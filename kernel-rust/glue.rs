@@ -141,6 +141,16 @@ impl Tid {
     }
 }
 
+impl Tid {
+    /// Whether the credentials, seccomp filter or no_new_privs of the
+    /// thread that owns this TID now differ from the current task's (or the
+    /// thread is gone).
+    pub(crate) fn privilege_stale(&self) -> bool {
+        // SAFETY: `self.pid` is a valid `struct pid`; the helper only reads.
+        unsafe { bindings::syslet_privilege_stale(self.pid.as_ptr()) }
+    }
+}
+
 impl Drop for Tid {
     fn drop(&mut self) {
         // SAFETY: We own this reference.

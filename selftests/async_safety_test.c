@@ -17,10 +17,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/futex.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -1208,6 +1210,201 @@ TEST(seccomp_kill_in_an_async_chain_kills_the_process)
 #else
 	SKIP(return, "no seccomp architecture for this test");
 #endif
+}
+
+struct late_write {
+	int fd;
+	int ms;
+};
+
+static void *late_write_main(void *p)
+{
+	struct late_write *lw = p;
+
+	sleep_ms(lw->ms);
+	if (write(lw->fd, "x", 1) != 1)
+		abort();
+	return NULL;
+}
+
+/*
+ * A blocking read atom, woken by a write 100 ms later.  Returns what
+ * async_exec() returned once the read is done (0 after a handoff).
+ */
+static long blocking_read(int rfd, int wfd, struct read_atom *r)
+{
+	struct late_write lw = { .fd = wfd, .ms = 100 };
+	pthread_t t;
+	long ret;
+	int i;
+
+	init_read_atom(r, rfd, 0, NULL);
+	if (pthread_create(&t, NULL, late_write_main, &lw))
+		return -1;
+	ret = sys_async_exec(&r->atom);
+	pthread_join(t, NULL);
+	for (i = 0; i < 200 && __atomic_load_n(&r->ret, __ATOMIC_ACQUIRE) != 1; i++)
+		sleep_ms(10);
+	if (ret == 0)
+		sys_async_wait(1);
+	return ret;
+}
+
+static int thread_state_body(void *arg)
+{
+	struct read_atom r;
+	cpu_set_t one, now, all;
+	int p[2], spare;
+
+	CHECK(pipe(p) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
+	/* Shared state: the read hands off. */
+	CHECK(blocking_read(p[0], p[1], &r) == 0 && r.ret == 1);
+	ring[0] = 0;
+
+	/* CPU affinity set before a blocking atom is still in force after it. */
+	CHECK(sched_getaffinity(0, sizeof(all), &all) == 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	if (!CPU_EQUAL(&one, &all)) {
+		CHECK(sched_setaffinity(0, sizeof(one), &one) == 0);
+		CHECK(blocking_read(p[0], p[1], &r) == (long)(uintptr_t)&r.atom);
+		CHECK(sched_getaffinity(0, sizeof(now), &now) == 0);
+		CHECK(CPU_EQUAL(&one, &now));
+		CHECK(sched_setaffinity(0, sizeof(all), &all) == 0);
+	}
+
+	/* A private file table: a closed fd must stay closed afterwards. */
+	spare = dup(p[0]);
+	CHECK(spare >= 0);
+	CHECK(unshare(CLONE_FILES) == 0);
+	CHECK(close(spare) == 0);
+	CHECK(blocking_read(p[0], p[1], &r) == (long)(uintptr_t)&r.atom);
+	CHECK(r.ret == 1);
+	errno = 0;
+	CHECK(fcntl(spare, F_GETFD) == -1 && errno == EBADF);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+/*
+ * Bug: state the handoff does not move (the file table after
+ * unshare(CLONE_FILES), CPU affinity, namespaces, cgroup...) silently went
+ * back to the pool thread's after a handoff: a closed fd was open again,
+ * the affinity was gone.  Such a thread must not hand off: its atom blocks
+ * in place.
+ */
+TEST(per_thread_state_that_does_not_move_refuses_the_handoff)
+{
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	EXPECT_EQ(0, run_body(thread_state_body, NULL, 10000));
+}
+
+/* The root-only file that a chain must not open once its thread dropped root. */
+static const char secret_path[] = "/tmp/syslet-safety-secret";
+
+struct open_chain {
+	struct read_atom r;
+	struct syslet_uatom open;
+	uint64_t dirfd, path, flags;
+	int64_t ret;
+};
+
+/*
+ * A read that blocks (and hands off), then openat() of the secret.  The
+ * thread drops its privilege while the chain waits: with @arg 0 by
+ * setresuid() of this thread only, with 1 by a seccomp filter that fails
+ * openat() with EACCES, installed for this thread only.
+ */
+static int stale_privilege_body(void *arg)
+{
+	bool filter = (long)arg;
+	struct open_chain c;
+	int p[2], fd;
+
+	fd = open(secret_path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	CHECK(fd >= 0 && close(fd) == 0);
+	CHECK(pipe(p) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
+	c.dirfd = (uint64_t)AT_FDCWD;
+	c.path = (uintptr_t)secret_path;
+	c.flags = O_RDONLY;
+	c.ret = 0;
+	init_atom(&c.open, __NR_openat, 0, &c.ret, NULL, 3, &c.dirfd, &c.path,
+		  &c.flags);
+	init_read_atom(&c.r, p[0], SYSLET_NO_COMPLETE, &c.open);
+	CHECK(sys_async_exec(&c.r.atom) == 0);
+
+	if (filter) {
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+
+		CHECK(syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0);
+	} else {
+		CHECK(syscall(SYS_setresuid, 65534, 65534, 65534) == 0);
+	}
+	CHECK(write(p[1], "x", 1) == 1);
+	CHECK(sys_async_wait(1) == 1);
+	CHECK(ring[0] == (uintptr_t)&c.open);
+	/* Never opened with the privilege the thread gave up. */
+	CHECK(c.ret == -EPERM);
+	return 0;
+}
+
+/*
+ * Bug: a chain that went asynchronous kept the credentials and seccomp
+ * filter of the moment it started: after the thread called setuid() or
+ * installed a filter, the old head still opened a root-only file.  An
+ * atom must run with the thread's privilege of the moment it starts, or
+ * end the chain with -EPERM.
+ */
+TEST(a_chain_never_runs_with_privilege_its_thread_dropped)
+{
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	if (geteuid() != 0)
+		SKIP(return, "needs root to drop privilege");
+	EXPECT_EQ(0, run_body(stale_privilege_body, (void *)0L, 10000));
+	EXPECT_EQ(0, run_body(stale_privilege_body, (void *)1L, 10000));
+	unlink(secret_path);
+}
+
+/*
+ * Bug: after a handoff an old head runs the rest of a chain under another
+ * TID: FUTEX_LOCK_PI stored that TID in the lock word (the thread's unlock
+ * then failed with EPERM) and gettid() returned it.  Calls that depend on
+ * the caller's TID do not run as atoms.
+ */
+TEST(calls_that_depend_on_the_tid_are_refused)
+{
+	uint32_t word = 0;
+	uint64_t uaddr = (uintptr_t)&word, op, zero = 0;
+	struct syslet_uatom a;
+	int64_t ret = 0;
+	int ops[] = { FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI,
+		      FUTEX_UNLOCK_PI, FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI };
+	unsigned int i;
+
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		op = ops[i] | FUTEX_PRIVATE_FLAG;
+		init_atom(&a, __NR_futex, 0, &ret, NULL, 4, &uaddr, &op, &zero, &zero);
+		EXPECT_EQ((long)(uintptr_t)&a, sys_async_exec(&a));
+		EXPECT_EQ(-no_syscall_errno(), ret);
+		EXPECT_EQ(0, word);
+	}
+	init_atom(&a, __NR_gettid, 0, &ret, NULL, 0);
+	EXPECT_EQ((long)(uintptr_t)&a, sys_async_exec(&a));
+	EXPECT_EQ(-no_syscall_errno(), ret);
 }
 
 TEST_HARNESS_MAIN
