@@ -24,108 +24,9 @@
 #include <time.h>
 
 #include "../kselftest_harness.h"
-#include "syslet_util.h"
-
-#define RING_SLOTS 8
-
-/* A failed check ends the thread running a test body (see in_thread()). */
-static void check_failed(const char *cond, int line)
-{
-	fprintf(stderr, "%s:%d: check failed: %s (errno %d)\n",
-		__FILE__, line, cond, errno);
-	pthread_exit((void *)(long)line);
-}
-
-#define CHECK(cond) ((cond) ? (void)0 : check_failed(#cond, __LINE__))
-
-struct thread_call {
-	int (*fn)(void *arg);
-	void *arg;
-};
-
-static void *thread_main(void *p)
-{
-	struct thread_call *call = p;
-
-	return (void *)(long)call->fn(call->arg);
-}
-
-/*
- * Runs @fn in a new thread of this process; returns what it returned, or
- * the line of its first failed CHECK().
- */
-static int in_thread(int (*fn)(void *arg), void *arg)
-{
-	struct thread_call call = { .fn = fn, .arg = arg };
-	pthread_t t;
-	void *ret;
-
-	if (pthread_create(&t, NULL, thread_main, &call))
-		return -1;
-	pthread_join(t, &ret);
-	return (int)(long)ret;
-}
+#include "async_util.h"
 
 static uint64_t ring[RING_SLOTS];	/* uint64_t: 8-byte aligned */
-
-static long register_ring(uint64_t *r, size_t slots, uint64_t threads)
-{
-	struct async_head_user head = {
-		.completion_ring = (uintptr_t)r,
-		.ring_size_bytes = slots * 8,
-		.max_nr_threads = threads,
-	};
-
-	memset(r, 0, slots * 8);
-	return sys_async_register(&head, sizeof(head));
-}
-
-/* Threads of this process whose name is "syslet" (idle pool threads). */
-static int count_pool_threads(void)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir("/proc/self/task");
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		char path[300], comm[32] = "";
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "syslet\n"))
-			n++;
-		fclose(f);
-	}
-	closedir(d);
-	return n;
-}
-
-/* Waits up to two seconds for count_pool_threads() to become @n. */
-static int wait_pool_threads(int n)
-{
-	int i;
-
-	for (i = 0; i < 200; i++) {
-		if (count_pool_threads() == n)
-			return n;
-		usleep(10000);
-	}
-	return count_pool_threads();
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 struct delayed_write {
 	int fd;
@@ -140,25 +41,6 @@ static void *delayed_write_main(void *p)
 	if (write(dw->fd, "x", 1) != 1)
 		abort();
 	return NULL;
-}
-
-/* A pipe read atom that blocks until someone writes. */
-struct read_atom {
-	struct syslet_uatom atom;
-	uint64_t fd, buf, len;
-	int64_t ret;
-	char data[8];
-};
-
-static void init_read_atom(struct read_atom *r, int fd, unsigned int flags,
-			   struct syslet_uatom *next)
-{
-	r->fd = fd;
-	r->buf = (uintptr_t)r->data;
-	r->len = 1;
-	r->ret = -1;
-	init_atom(&r->atom, __NR_read, flags, &r->ret, next, 3, &r->fd,
-		  &r->buf, &r->len);
 }
 
 TEST(register_rejects_bad_arguments)
