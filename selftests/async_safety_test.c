@@ -87,11 +87,10 @@ static void kill_and_reap(pid_t pid)
 }
 
 /*
- * Runs @fn in a second thread of a child process and gives it @timeout_ms:
- * a body that hangs is killed and counts as failed.  Returns the child's
- * wait status (0: the body passed), or -1 on a timeout.
+ * Runs @child(@arg) in a child process and gives it @timeout_ms: a child
+ * that hangs is killed.  Returns its wait status, or -1 on a timeout.
  */
-static int run_body(int (*fn)(void *arg), void *arg, int timeout_ms)
+static int run_child(int (*child)(void *arg), void *arg, int timeout_ms)
 {
 	int status = 0;
 	pid_t pid;
@@ -102,14 +101,32 @@ static int run_body(int (*fn)(void *arg), void *arg, int timeout_ms)
 	if (pid < 0)
 		return -1;
 	if (pid == 0)
-		_exit(in_thread(fn, arg) ? 1 : 0);
+		_exit(child(arg));
 	if (!reap_within(pid, &status, timeout_ms)) {
-		fprintf(stderr, "# the test body did not finish within %d ms\n",
+		fprintf(stderr, "# the child did not finish within %d ms\n",
 			timeout_ms);
 		kill_and_reap(pid);
 		return -1;
 	}
 	return status;
+}
+
+static int (*body_fn)(void *arg);
+
+static int body_child(void *arg)
+{
+	return in_thread(body_fn, arg) ? 1 : 0;
+}
+
+/*
+ * Runs @fn in a second thread of a child process and gives it @timeout_ms:
+ * a body that hangs is killed and counts as failed.  Returns the child's
+ * wait status (0: the body passed), or -1 on a timeout.
+ */
+static int run_body(int (*fn)(void *arg), void *arg, int timeout_ms)
+{
+	body_fn = fn;
+	return run_child(body_child, arg, timeout_ms);
 }
 
 /*
@@ -1029,23 +1046,14 @@ static int seccomp_child(bool async)
 	return __atomic_load_n(&seccomp_survived, __ATOMIC_SEQ_CST) ? 3 : 7;
 }
 
+static int seccomp_child_main(void *arg)
+{
+	return seccomp_child((long)arg);
+}
+
 static int run_seccomp_child(bool async)
 {
-	int status = 0;
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0)
-		_exit(seccomp_child(async));
-	if (!reap_within(pid, &status, 10000)) {
-		kill_and_reap(pid);
-		return -1;
-	}
-	return status;
+	return run_child(seccomp_child_main, (void *)(long)async, 10000);
 }
 #endif
 
