@@ -17,9 +17,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/audit.h>
-#include <linux/futex.h>
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/seccomp.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -28,9 +29,12 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -1162,6 +1166,53 @@ static int thread_state_body(void *arg)
 	CHECK(fcntl(spare, F_GETFD) == -1 && errno == EBADF);
 	CHECK(sys_async_register(NULL, 0) == 0);
 	return 0;
+}
+
+static int netns_body(void *arg)
+{
+	struct stat mine, sock_ns;
+	struct read_atom r;
+	struct syslet_uatom sock;
+	uint64_t domain = AF_UNIX, type = SOCK_STREAM, proto = 0;
+	int64_t fd = -1;
+	int p[2], nsfd;
+
+	CHECK(pipe(p) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
+	if (unshare(CLONE_NEWNET))
+		return errno == EINVAL ? 0 : __LINE__;	/* no CONFIG_NET_NS */
+	CHECK(stat("/proc/thread-self/ns/net", &mine) == 0);
+	/* The read blocks, then socket() runs: in this thread's namespace. */
+	init_atom(&sock, __NR_socket, 0, &fd, NULL, 3, &domain, &type, &proto);
+	init_read_atom(&r, p[0], 0, &sock);
+	{
+		struct late_write lw = { .fd = p[1], .ms = 100 };
+		pthread_t t;
+
+		CHECK(pthread_create(&t, NULL, late_write_main, &lw) == 0);
+		CHECK(sys_async_exec(&r.atom) == (long)(uintptr_t)&sock);
+		pthread_join(t, NULL);
+	}
+	CHECK(fd >= 0);
+	nsfd = ioctl(fd, SIOCGSKNS);
+	CHECK(nsfd >= 0 && fstat(nsfd, &sock_ns) == 0);
+	CHECK(sock_ns.st_ino == mine.st_ino && sock_ns.st_dev == mine.st_dev);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+/*
+ * Bug: after setns() or unshare(CLONE_NEWNET) a handoff put the thread
+ * back into the pool thread's namespaces: a socket() atom after a blocking
+ * one landed in the old network namespace.  Such a thread's atoms block
+ * in place.
+ */
+TEST(a_thread_in_its_own_network_namespace_does_not_hand_off)
+{
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	EXPECT_EQ(0, run_body(netns_body, NULL, 10000));
 }
 
 /*
