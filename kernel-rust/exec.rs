@@ -50,6 +50,9 @@ struct TaskEnv<'a> {
     ctx: &'a HeadCtx,
     /// Once taken over: the TID we had, to forward late signals to.
     tid: Option<Tid>,
+    /// A fatal signal was dequeued (`get_signal()` does not latch it for a
+    /// pool thread): the chain ends at the next boundary.
+    killed: bool,
 }
 
 impl<'a> TaskEnv<'a> {
@@ -61,6 +64,7 @@ impl<'a> TaskEnv<'a> {
             current_atom: 0,
             ctx,
             tid: None,
+            killed: false,
         }
     }
 
@@ -72,6 +76,13 @@ impl<'a> TaskEnv<'a> {
         self.forward_signals(false);
     }
 
+    /// Whether the thread that owns our old TID no longer has the
+    /// privileges we run with: atoms must then not run (the chain ends
+    /// with -EPERM).
+    fn privilege_stale(&self) -> bool {
+        self.tid.as_ref().is_some_and(Tid::privilege_stale)
+    }
+
     /// Passes on thread-directed signals that were sent to our old TID.
     fn forward_signals(&self, settle: bool) {
         if let Some(tid) = &self.tid {
@@ -80,20 +91,35 @@ impl<'a> TaskEnv<'a> {
     }
 }
 
-/// Runs one atom's system call; the flag says whether it was interrupted
-/// with a restart code (its result is then `-EINTR`).
-fn run_syscall(nr: u32, args: &[u64; 6]) -> (SysRet, bool) {
-    match glue::do_syscall(nr, args) {
-        (ret, glue::Syscall::Ran) => (SysRet::Ran(ret), false),
-        (ret, glue::Syscall::Restart) => (SysRet::Ran(ret), true),
-        (ret, glue::Syscall::Refused) => (SysRet::Refused(ret), false),
-        (how, glue::Syscall::Kill) => (SysRet::Kill(how), false),
+/// How an atom's system call may run again after an interruption.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Restart {
+    No,
+    /// Run it again with the same arguments.
+    Call,
+    /// Run its restart block.
+    Block,
+}
+
+fn sysret((ret, how): (i64, glue::Syscall)) -> (SysRet, Restart) {
+    match how {
+        glue::Syscall::Ran => (SysRet::Ran(ret), Restart::No),
+        glue::Syscall::Restart => (SysRet::Ran(ret), Restart::Call),
+        glue::Syscall::RestartBlock => (SysRet::Ran(ret), Restart::Block),
+        glue::Syscall::Refused => (SysRet::Refused(ret), Restart::No),
+        glue::Syscall::Kill => (SysRet::Kill(ret), Restart::No),
     }
+}
+
+/// Runs one atom's system call; an interrupted one returns `-EINTR` and
+/// says how it could run again.
+fn run_syscall(nr: u32, args: &[u64; 6]) -> (SysRet, Restart) {
+    sysret(glue::do_syscall(nr, args))
 }
 
 impl TaskEnv<'_> {
     /// Runs the atom's system call once, armed for a handoff if it may.
-    fn syscall_once(&mut self, nr: u32, args: &[u64; 6]) -> (SysRet, bool) {
+    fn syscall_once(&mut self, nr: u32, args: &[u64; 6]) -> (SysRet, Restart) {
         let reg = match &self.reg {
             Some(reg) if self.may_hand_off && !self.is_async => reg,
             _ => return run_syscall(nr, args),
@@ -130,29 +156,39 @@ impl Env for TaskEnv<'_> {
     }
 
     fn syscall(&mut self, nr: u32, args: &[u64; 6]) -> SysRet {
-        // Never with privileges the thread no longer has: the chain ends
-        // at this atom with -EPERM.
-        if self.tid.as_ref().is_some_and(Tid::privilege_stale) {
+        if self.privilege_stale() {
             return SysRet::Refused(EPERM.to_errno().into());
         }
         let (mut ret, mut restart) = self.syscall_once(nr, args);
         // An old head blocks every signal but SIGKILL and SIGSTOP: what
         // interrupted the call is a stop, a freeze or task work, after
         // which a thread's call restarts without user space seeing it.
-        while restart && self.is_async && current!().signal_pending() && !glue::worker_signal() {
-            (ret, restart) = run_syscall(nr, args);
+        while restart != Restart::No && self.is_async && current!().signal_pending() {
+            if glue::worker_signal() {
+                self.killed = true;
+                break;
+            }
+            // The restarted call checks permissions again.
+            if self.privilege_stale() {
+                return SysRet::Refused(EPERM.to_errno().into());
+            }
+            (ret, restart) = match restart {
+                Restart::Block => sysret(glue::restart_syscall()),
+                _ => run_syscall(nr, args),
+            };
         }
         ret
     }
 
     fn boundary(&mut self) -> Boundary {
         let task = current!();
+        // What the return to user space that a chain does not take would
+        // do: a looping chain must not pile up deferred fput()s.
+        glue::worker_run_work();
         if self.is_async {
-            // What the return to user space we do not take would do.
-            glue::worker_run_work();
             self.forward_signals(false);
         }
-        if task.fatal_signal_pending() || (self.is_async && glue::group_exiting()) {
+        if self.killed || task.fatal_signal_pending() || (self.is_async && glue::group_exiting()) {
             return Boundary::Kill;
         }
         task::cond_resched();
@@ -163,7 +199,9 @@ impl Env for TaskEnv<'_> {
             return Boundary::Interrupt;
         }
         // A worker only sees SIGKILL and stops; it takes part in stops.
+        // A kill that `get_signal()` dequeued is latched.
         if glue::worker_signal() {
+            self.killed = true;
             Boundary::Kill
         } else {
             Boundary::Continue
@@ -186,8 +224,11 @@ impl Env for TaskEnv<'_> {
 
     fn atom_done(&mut self, uaddr: u64, flags: AtomFlags) {
         if let Some(reg) = &self.reg {
-            if self.is_async && !flags.no_complete() {
-                reg.post(uaddr, current!().as_ptr() as usize);
+            if self.is_async
+                && !flags.no_complete()
+                && !reg.post(uaddr, current!().as_ptr() as usize)
+            {
+                self.killed = true;
             }
         }
     }

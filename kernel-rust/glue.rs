@@ -71,11 +71,11 @@ pub(crate) fn group_exiting() -> bool {
     unsafe { bindings::syslet_group_exiting() }
 }
 
-/// Runs the current old head's task work and cgroup throttling, as a
-/// return to user space would.
+/// Runs the current task's task work (a deferred `fput()`) and cgroup
+/// throttling, as a return to user space would.
 pub(crate) fn worker_run_work() {
-    // SAFETY: Called in process context, with no lock held, by a task that
-    // does not return to user space now.
+    // SAFETY: Called in process context with no lock held, between atoms or
+    // before parking, where a return to user space would run the same.
     unsafe { bindings::syslet_worker_run_work() }
 }
 
@@ -187,6 +187,8 @@ pub(crate) enum Syscall {
     Ran,
     /// A signal, stop or freeze interrupted it; it may run again.
     Restart,
+    /// The same, through the restart block it left ([`restart_syscall`]).
+    RestartBlock,
     /// It may not run as an atom.
     Refused,
     /// Seccomp kills the caller; the value says how.
@@ -199,8 +201,23 @@ pub(crate) fn do_syscall(nr: u32, args: &[u64; 6]) -> (i64, Syscall) {
     // SAFETY: `args` points to six `u64`s and `how` to an `int`, both
     // valid for the duration of the call, as the prototype requires.
     let ret = unsafe { bindings::syslet_do_syscall(nr, args.as_ptr(), &mut how) };
+    syscall_ret(ret, how)
+}
+
+/// Runs the restart block an interrupted atom left, as `restart_syscall()`.
+pub(crate) fn restart_syscall() -> (i64, Syscall) {
+    let mut how = 0;
+    // SAFETY: Called right after an atom of the current task returned
+    // `Syscall::RestartBlock`, which left a valid restart block; `how` is a
+    // valid `int`.
+    let ret = unsafe { bindings::syslet_restart_syscall(&mut how) };
+    syscall_ret(ret, how)
+}
+
+fn syscall_ret(ret: c_long, how: c_int) -> (i64, Syscall) {
     let how = match how as u32 {
         bindings::SYSLET_SYSCALL_RESTART => Syscall::Restart,
+        bindings::SYSLET_SYSCALL_RESTART_BLOCK => Syscall::RestartBlock,
         bindings::SYSLET_SYSCALL_REFUSED => Syscall::Refused,
         bindings::SYSLET_SYSCALL_KILL => Syscall::Kill,
         _ => Syscall::Ran,

@@ -496,12 +496,14 @@ impl Pool {
         let asked = slot.asked.load(Relaxed);
         let want = slot.claim.load(Relaxed);
         let claim = Handoff::decode(want);
-        if !glue::wait_off_cpu(&head, &self.state, want) {
-            return false;
-        }
-        let movable =
-            !killed && !self.is_dead() && !glue::group_exiting() && glue::can_hand_off(&head);
+        let movable = glue::wait_off_cpu(&head, &self.state, want)
+            && !killed
+            && !self.is_dead()
+            && !glue::group_exiting()
+            && glue::can_hand_off(&head);
         if !movable {
+            // Refused (or the head stayed on its CPU, or the offer is gone):
+            // give an open offer back, so that the head can offer again.
             if self
                 .state
                 .cmpxchg(want, claim.to(Phase::Armed), Full)

@@ -249,9 +249,11 @@ impl Registration {
         }
     }
 
-    /// Posts the completion of `atom` for the syslet `owner`.
-    pub(crate) fn post(&self, atom: u64, owner: usize) {
-        let _ = self.post_locked(self.ring.lock(), atom, owner);
+    /// Posts the completion of `atom` for the syslet `owner`.  Returns
+    /// false if it gave up because the process exits (or a fatal signal was
+    /// dequeued meanwhile) or nobody consumes the ring any more.
+    pub(crate) fn post(&self, atom: u64, owner: usize) -> bool {
+        self.post_locked(self.ring.lock(), atom, owner).is_some()
     }
 
     /// Posts the entry an asynchronous syslet ended on (unless it was
@@ -393,8 +395,11 @@ pub(crate) fn park(reg: Arc<Registration>) {
 /// to take it over; the field is only changed by those two.  The result
 /// must not outlive that.
 unsafe fn task_registration<'a>(task: &Task) -> Option<ArcBorrow<'a, Registration>> {
-    // SAFETY: `task` is valid; see the function's safety requirement.
-    let ptr = unsafe { (*task.as_ptr()).syslet }.cast::<c_void>();
+    // SAFETY: `task` is valid; see the function's safety requirement.  A
+    // pool thread taking `task` over writes the field (`WRITE_ONCE()`) while
+    // `task` may run: read it once, like `READ_ONCE()`.
+    let ptr =
+        unsafe { core::ptr::addr_of!((*task.as_ptr()).syslet).read_volatile() }.cast::<c_void>();
     if ptr.is_null() {
         return None;
     }

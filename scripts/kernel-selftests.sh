@@ -14,6 +14,8 @@
 . "$(dirname "$0")/lib.sh"
 
 TARGETS=${KST_TARGETS:-"pidfd futex ptrace rseq signal seccomp clone3 exec"}
+# Per-program limit: rseq has none of its own, seccomp 180 s.
+KST_TIMEOUT=${KST_TIMEOUT:-120}
 base_out=$CACHE/build-x86_64-base
 inst=$CACHE/kselftest-hooks
 
@@ -46,7 +48,7 @@ run_on() {
 	mkdir -p "$res"
 	step "$name kernel: $image"
 	timeout 3000 vng --run "$image" --disable-kvm --cpus 2 --memory 2G --verbose \
-		--rwdir="$res" --exec "sh -c 'cd $inst && ./run_kselftest.sh \
+		--rwdir="$res" --exec "sh -c 'cd $inst && ./run_kselftest.sh -o $KST_TIMEOUT \
 		>>$res/tap.txt 2>&1; dmesg >$res/dmesg.txt; sync'" \
 		</dev/null >"$res/console.log" 2>&1 || true
 	info "$name: $(grep -c '^ok ' "$res/tap.txt") ok, $(grep -c '^not ok ' "$res/tap.txt") not ok"
@@ -57,8 +59,10 @@ build-base) build_base ;;
 run)
 	[ -f "$base_out/arch/x86/boot/bzImage" ] || die "no unpatched kernel (run: $0 build-base)"
 	build_tests
-	run_on patched "$(kernel_image x86_64)"
-	run_on base "$base_out/arch/x86/boot/bzImage"
+	# Side by side, so that both kernels see the same load.
+	run_on patched "$(kernel_image x86_64)" &
+	run_on base "$base_out/arch/x86/boot/bzImage" &
+	wait
 	python3 - "$CACHE/kst-patched/tap.txt" "$CACHE/kst-base/tap.txt" \
 		>"$CACHE/kst-compare.txt" <<'EOF'
 import re, sys
