@@ -73,7 +73,7 @@ impl<'a> TaskEnv<'a> {
         self.is_async = true;
         glue::become_worker();
         self.tid = self.ctx.take_tid();
-        self.forward_signals(false);
+        self.forward_signals();
     }
 
     /// Whether the thread that owns our old TID no longer has the
@@ -84,9 +84,9 @@ impl<'a> TaskEnv<'a> {
     }
 
     /// Passes on thread-directed signals that were sent to our old TID.
-    fn forward_signals(&self, settle: bool) {
+    fn forward_signals(&self) {
         if let Some(tid) = &self.tid {
-            tid.forward_signals(settle);
+            tid.forward_signals();
         }
     }
 }
@@ -186,7 +186,7 @@ impl Env for TaskEnv<'_> {
         // do: a looping chain must not pile up deferred fput()s.
         glue::worker_run_work();
         if self.is_async {
-            self.forward_signals(false);
+            self.forward_signals();
         }
         if self.killed || task.fatal_signal_pending() || (self.is_async && glue::group_exiting()) {
             return Boundary::Kill;
@@ -280,13 +280,16 @@ pub(crate) fn exec(first: UserPtr, kill: &mut Option<SeccompKill>) -> Result<u64
         Err(ChainError::InvalidFlags) => Some((env.current_atom & !RING_STATUS_MASK) | RING_INVAL),
     };
     reg.end_flight(end, current!().as_ptr() as usize);
-    if let Some(tid) = env.tid.take() {
-        tid.forward_signals(true);
+    let tid = env.tid.take();
+    if let Some(tid) = &tid {
+        tid.forward_signals();
     }
     if let Err(ChainError::SeccompKill { nr, how }) = res {
-        drop(reg);
+        drop((reg, tid));
         glue::worker_seccomp_kill(nr, how);
     }
-    park(reg);
+    // The last forwarding waits for an RCU grace period: in the pool,
+    // where we can be claimed meanwhile.
+    park(reg, tid);
     Ok(0)
 }

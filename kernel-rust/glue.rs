@@ -35,6 +35,13 @@ pub(crate) fn wait_while(word: &Atomic<i32>, val: i32, how: Sleep) {
     unsafe { bindings::syslet_wait_while(word.as_ptr(), val, state) };
 }
 
+/// [`wait_while`] for at most `jiffies`.
+pub(crate) fn wait_while_timeout(word: &Atomic<i32>, val: i32, jiffies: c_long) {
+    // SAFETY: `word` is a valid, aligned `int` for the duration of the call,
+    // the only thing the helper reads.
+    unsafe { bindings::syslet_wait_while_timeout(word.as_ptr(), val, jiffies) };
+}
+
 /// [`wait_while`] for a 64-bit word.
 pub(crate) fn wait_while64(word: &Atomic<i64>, val: i64, how: Sleep) {
     let state = match how {
@@ -132,12 +139,17 @@ unsafe impl Send for Tid {}
 
 impl Tid {
     /// Forwards signals queued on the current task (the old head) to the
-    /// TID's owner.  With `settle`, first waits out the RCU grace period
-    /// after which no sender can find the old head any more.
-    pub(crate) fn forward_signals(&self, settle: bool) {
-        // SAFETY: `self.pid` is a valid `struct pid` (we own a reference);
-        // with `settle` the helper sleeps, which a chain boundary allows.
-        unsafe { bindings::syslet_forward_signals(self.pid.as_ptr(), self.gp, settle) };
+    /// TID's owner.
+    pub(crate) fn forward_signals(&self) {
+        // SAFETY: `self.pid` is a valid `struct pid` (we own a reference).
+        unsafe { bindings::syslet_forward_signals(self.pid.as_ptr()) };
+    }
+
+    /// Whether an RCU grace period passed since the TID exchange: no
+    /// sender can still find the old head, one last forwarding suffices.
+    pub(crate) fn settled(&self) -> bool {
+        // SAFETY: Only compares RCU grace-period states.
+        unsafe { bindings::syslet_gp_done(self.gp) }
     }
 }
 

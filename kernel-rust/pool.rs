@@ -146,6 +146,10 @@ impl SlotState {
     }
 }
 
+/// How often (jiffies) an old head in the pool checks whether it may
+/// forward late signals a last time.
+const FORWARD_POLL: c_long = 2;
+
 const RESULT_PENDING: i32 = 0;
 const RESULT_TAKEN: i32 = 1;
 
@@ -539,8 +543,11 @@ impl Pool {
     }
 
     /// Waits in the pool until taking over user space, or until the current
-    /// thread must exit.  `entered` runs once the thread is in a slot.
-    pub(crate) fn serve(&self, entered: impl FnOnce()) -> Outcome {
+    /// thread must exit.  `entered` runs once the thread is in a slot.  An
+    /// old head passes the TID it had: once an RCU grace period passed
+    /// since the exchange, it forwards the signals that still reached it a
+    /// last time (see `syslet_forward_signals()`).
+    pub(crate) fn serve(&self, mut tid: Option<Tid>, entered: impl FnOnce()) -> Outcome {
         let me = current!();
         let Some(i) = self.enter(me) else {
             return Outcome::Exit;
@@ -557,6 +564,10 @@ impl Pool {
             let raw = slot.state.load(Acquire);
             match SlotState::decode(raw) {
                 SlotState::Claimed => {
+                    // Before we take another thread's signals over.
+                    if let Some(tid) = tid.take() {
+                        tid.forward_signals();
+                    }
                     if self.take_claim(i, killed) {
                         slot.state.store(SlotState::Free as i32, Release);
                         return Outcome::TookOver;
@@ -579,7 +590,14 @@ impl Pool {
                         }
                         continue;
                     }
-                    glue::wait_while(&slot.state, raw, Sleep::Interruptible);
+                    match &tid {
+                        Some(t) if t.settled() => {
+                            t.forward_signals();
+                            tid = None;
+                        }
+                        Some(_) => glue::wait_while_timeout(&slot.state, raw, FORWARD_POLL),
+                        None => glue::wait_while(&slot.state, raw, Sleep::Interruptible),
+                    }
                 }
                 // The claim is being published; its head wakes us.
                 SlotState::Offering => glue::wait_while(&slot.state, raw, Sleep::Interruptible),

@@ -16,7 +16,7 @@
 //! The pool and the handoff state are atomics, see `pool.rs`.
 
 use crate::abi::RING_STATUS_MASK;
-use crate::glue;
+use crate::glue::{self, Tid};
 use crate::interp::Fault;
 use crate::pool::{Outcome, Pool};
 use crate::ring::{Overflow, Pending, Posted, Ring, RingMem};
@@ -346,8 +346,8 @@ impl Registration {
     }
 
     /// Waits in the pool: see [`Pool::serve`].
-    fn serve(&self) -> Outcome {
-        self.pool.serve(|| {
+    fn serve(&self, tid: Option<Tid>) -> Outcome {
+        self.pool.serve(tid, || {
             // Under the lock, so that `fill()` cannot miss it.
             let _guard = self.ring.lock();
             self.posted.notify_all();
@@ -371,17 +371,18 @@ fn exit_pool(reg: Arc<Registration>) -> ! {
 unsafe extern "C" fn worker_main(arg: *mut c_void) -> c_int {
     // SAFETY: As the function's safety requirement says.
     let reg = unsafe { Arc::<Registration>::from_foreign(arg) };
-    match reg.serve() {
+    match reg.serve(None) {
         Outcome::TookOver => 0,
         Outcome::Exit => exit_pool(reg),
     }
 }
 
 /// An old head finished its chain: wait in the pool.  Returns when it took
-/// over user space from another head, as that head's thread.
-pub(crate) fn park(reg: Arc<Registration>) {
+/// over user space from another head, as that head's thread.  `tid` is the
+/// TID it had, for the last forwarding of late signals.
+pub(crate) fn park(reg: Arc<Registration>, tid: Option<Tid>) {
     glue::worker_run_work();
-    match reg.serve() {
+    match reg.serve(tid) {
         Outcome::TookOver => {}
         Outcome::Exit => exit_pool(reg),
     }
