@@ -40,6 +40,9 @@ build_tests() {
 		KHDR_INCLUDES="-isystem $out/usr/include" INSTALL_PATH="$inst" install \
 		>"$out/.kst-hooks.log" 2>&1 || info "some selftests did not build, see $out/.kst-hooks.log"
 	[ -x "$inst/run_kselftest.sh" ] || die "no run_kselftest.sh in $inst"
+	# A target that skips a test writes a message into the list, which
+	# the runner then takes for a second copy of that target.
+	sed -i '/ /d' "$inst/kselftest-list.txt"
 }
 
 run_on() {
