@@ -151,6 +151,23 @@ impl Tid {
         // SAFETY: Only compares RCU grace-period states.
         unsafe { bindings::syslet_gp_done(self.gp) }
     }
+
+    /// Waits until [`Tid::settled`], then forwards a last time: for an old
+    /// head that leaves the pool.
+    pub(crate) fn forward_last(self) {
+        // SAFETY: `self.pid` is a valid `struct pid` (we own a reference);
+        // we are a pool thread, which may sleep.
+        unsafe { bindings::syslet_forward_signals_last(self.pid.as_ptr(), self.gp) };
+    }
+
+    /// Before an old head with this TID takes `head` over: waits until
+    /// late signals for the TID can only reach its own thread (see
+    /// `syslet_tid_wait_settled()`).
+    pub(crate) fn wait_settled(&self, head: &Task) {
+        // SAFETY: `self.pid` is a valid `struct pid`, `head` a valid task;
+        // we are a pool thread, which may sleep.
+        unsafe { bindings::syslet_tid_wait_settled(self.pid.as_ptr(), self.gp, head.as_ptr()) };
+    }
 }
 
 impl Tid {
@@ -175,11 +192,15 @@ impl Drop for Tid {
 /// # Safety
 ///
 /// `head` is a blocked head of the current process, off its CPU, for which
-/// [`can_hand_off`] held, and whose takeover the caller committed to.
-pub(crate) unsafe fn take_over(head: &Task) -> Tid {
+/// [`can_hand_off`] held (and [`Tid::wait_settled`] returned for `prev`,
+/// the TID the current task had as an old head), and whose takeover the
+/// caller committed to.
+pub(crate) unsafe fn take_over(head: &Task, prev: Option<&Tid>) -> Tid {
+    let prev = prev.map_or(core::ptr::null_mut(), |t| t.pid.as_ptr());
     let mut gp = 0;
-    // SAFETY: As the function's safety requirement says; `gp` is valid.
-    let pid = unsafe { bindings::syslet_take_over(head.as_ptr(), &mut gp) };
+    // SAFETY: As the function's safety requirement says; `prev` is NULL or
+    // a valid `struct pid`, `gp` is valid.
+    let pid = unsafe { bindings::syslet_take_over(head.as_ptr(), prev, &mut gp) };
     Tid {
         // SAFETY: `get_pid()` of a live task's pid is never NULL.
         pid: unsafe { NonNull::new_unchecked(pid) },

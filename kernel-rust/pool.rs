@@ -487,7 +487,7 @@ impl Pool {
 
     /// Handles the claim of slot `i` in its thread.  Returns true if the
     /// thread took over user space.
-    fn take_claim(&self, i: usize, killed: bool) -> bool {
+    fn take_claim(&self, i: usize, killed: bool, prev: Option<&Tid>) -> bool {
         let slot = &self.slots[i];
         let href = slot.head.xchg(core::ptr::null_mut(), Relaxed);
         let Some(href) = NonNull::new(href.cast::<Task>()) else {
@@ -500,6 +500,9 @@ impl Pool {
         let asked = slot.asked.load(Relaxed);
         let want = slot.claim.load(Relaxed);
         let claim = Handoff::decode(want);
+        if let Some(prev) = prev {
+            prev.wait_settled(&head);
+        }
         let movable = glue::wait_off_cpu(&head, &self.state, want)
             && !killed
             && !self.is_dead()
@@ -528,7 +531,7 @@ impl Pool {
         let ctx = slot.ctx.load(Relaxed);
         // SAFETY: `head` is a blocked head of our process, off the CPU,
         // `can_hand_off()` held, and we committed.
-        let tid = unsafe { glue::take_over(&head) };
+        let tid = unsafe { glue::take_over(&head, prev) };
         self.in_flight.add(1, Relaxed);
         self.state.store(claim.to(Phase::Idle), Release);
         // SAFETY: Committed: the head waits for the result in `settle()` or
@@ -546,7 +549,10 @@ impl Pool {
     /// thread must exit.  `entered` runs once the thread is in a slot.  An
     /// old head passes the TID it had: once an RCU grace period passed
     /// since the exchange, it forwards the signals that still reached it a
-    /// last time (see `syslet_forward_signals()`).
+    /// last time (see `syslet_forward_signals()`).  Claimed before that, it
+    /// waits for the grace period unless the head owns that TID, and
+    /// forwards under siglock as it takes over; leaving the pool, it waits
+    /// for the grace period too.
     pub(crate) fn serve(&self, mut tid: Option<Tid>, entered: impl FnOnce()) -> Outcome {
         let me = current!();
         let Some(i) = self.enter(me) else {
@@ -564,11 +570,7 @@ impl Pool {
             let raw = slot.state.load(Acquire);
             match SlotState::decode(raw) {
                 SlotState::Claimed => {
-                    // Before we take another thread's signals over.
-                    if let Some(tid) = tid.take() {
-                        tid.forward_signals();
-                    }
-                    if self.take_claim(i, killed) {
+                    if self.take_claim(i, killed, tid.as_ref()) {
                         slot.state.store(SlotState::Free as i32, Release);
                         return Outcome::TookOver;
                     }
@@ -577,7 +579,7 @@ impl Pool {
                 }
                 SlotState::Dead => {
                     slot.state.store(SlotState::Free as i32, Release);
-                    return Outcome::Exit;
+                    return leave(tid);
                 }
                 SlotState::Idle => {
                     if killed || self.is_dead() {
@@ -586,7 +588,7 @@ impl Pool {
                             .cmpxchg(raw, SlotState::Free as i32, Full)
                             .is_ok()
                         {
-                            return Outcome::Exit;
+                            return leave(tid);
                         }
                         continue;
                     }
@@ -602,8 +604,17 @@ impl Pool {
                 // The claim is being published; its head wakes us.
                 SlotState::Offering => glue::wait_while(&slot.state, raw, Sleep::Interruptible),
                 // Only this thread moves its slot to these.
-                SlotState::Free | SlotState::Entering => return Outcome::Exit,
+                SlotState::Free | SlotState::Entering => return leave(tid),
             }
         }
     }
+}
+
+/// A pool thread leaves the pool: an old head forwards late signals a
+/// last time, since nothing is delivered to an exiting thread.
+fn leave(tid: Option<Tid>) -> Outcome {
+    if let Some(tid) = tid {
+        tid.forward_last();
+    }
+    Outcome::Exit
 }

@@ -18,6 +18,7 @@ rm -rf "$res"
 mkdir -p "$res"
 step "benchmark ($arch): one vCPU, -icount shift=0 (ns = instructions)"
 timeout 900 vng --run "$image" --disable-kvm --cpus 1 --memory 1G --verbose \
+	--append "$X86_GUEST_APPEND" \
 	--qemu-opts='-icount shift=0,sleep=off' --rwdir="$res" \
 	--exec "$bench > $res/bench.txt 2>&1; echo exit=\$? >> $res/bench.txt" \
 	</dev/null >"$res/console.log" 2>&1 || true

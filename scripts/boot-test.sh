@@ -35,6 +35,7 @@ step "boot ($arch): virtme-ng, software emulation, running the syslet kselftests
 start=$SECONDS
 rc=0
 timeout 1500 vng --run "$image" --disable-kvm --cpus 2 --memory 2G --verbose \
+	--append "$X86_GUEST_APPEND" \
 	--rwdir="$res" --exec "sh $TOP/scripts/guest/run-kselftests.sh $kst $res $demo" \
 	</dev/null >"$res/console.log" 2>&1 || rc=$?
 

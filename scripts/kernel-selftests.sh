@@ -51,6 +51,7 @@ run_on() {
 	mkdir -p "$res"
 	step "$name kernel: $image"
 	timeout 3000 vng --run "$image" --disable-kvm --cpus 2 --memory 2G --verbose \
+		--append "$X86_GUEST_APPEND" \
 		--rwdir="$res" --exec "sh -c 'cd $inst && ./run_kselftest.sh -o $KST_TIMEOUT \
 		>>$res/tap.txt 2>&1; dmesg >$res/dmesg.txt; sync'" \
 		</dev/null >"$res/console.log" 2>&1 || true
@@ -69,21 +70,38 @@ run)
 	python3 - "$CACHE/kst-patched/tap.txt" "$CACHE/kst-base/tap.txt" \
 		>"$CACHE/kst-compare.txt" <<'EOF'
 import re, sys
+# Verdicts of programs ("selftests: T: P") and of the cases that they
+# report in their own TAP ("selftests: T: P: case"), so that a case that
+# changes inside a program that fails on both kernels still shows.
 def verdicts(path):
-    v = {}
+    v, prog = {}, None
     for line in open(path, errors='replace'):
         m = re.match(r'^(not ok|ok) \d+ (selftests: \S+: \S+)(.*)', line)
         if m:
             v[m.group(2)] = m.group(1) + (' (skip)' if 'SKIP' in m.group(3) else '') + \
                 (' (timeout)' if 'TIMEOUT' in m.group(3) else '')
+            prog = None
+            continue
+        m = re.match(r'^# (selftests: \S+: \S+)$', line.rstrip())
+        if m:
+            prog = m.group(1)
+            continue
+        m = re.match(r'^# (not ok|ok) \d+ ([^#]*?)\s*(#.*)?$', line.rstrip())
+        if m and prog:
+            v[f"{prog}: {m.group(2)}"] = m.group(1) + \
+                (' (skip)' if m.group(3) and 'SKIP' in m.group(3) else '')
     return v
 p, b = verdicts(sys.argv[1]), verdicts(sys.argv[2])
-same = 0
+same = progs = progs_same = 0
 for t in sorted(set(p) | set(b)):
-    if p.get(t) == b.get(t):
-        same += 1
-    print(f"{'same' if p.get(t) == b.get(t) else 'DIFF'}  {t}: patched {p.get(t)}, base {b.get(t)}")
-print(f"{same} of {len(set(p) | set(b))} programs behave the same")
+    ok = p.get(t) == b.get(t)
+    same += ok
+    if re.fullmatch(r'selftests: \S+: \S+', t):
+        progs += 1
+        progs_same += ok
+    print(f"{'same' if ok else 'DIFF'}  {t}: patched {p.get(t)}, base {b.get(t)}")
+print(f"{progs_same} of {progs} programs and {same} of {len(set(p) | set(b))} "
+      "programs and cases behave the same")
 EOF
 	cat "$CACHE/kst-compare.txt"
 	;;

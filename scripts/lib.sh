@@ -35,6 +35,14 @@ kernel_image() {
 	echo "$(build_dir "$1")/arch/$([ "$1" = x86_64 ] && echo x86 || echo arm64)/boot/$(kernel_image_target "$1")"
 }
 
+# Kernel options for every x86_64 guest.  no5lvl: QEMU's emulated CPU has
+# LA57, and in v7.3 pgtable_l5_enabled() reads the CPU feature bit, which
+# identify_cpu() clears and sets again with interrupts on; a timer interrupt
+# in that window makes generic KASAN see the 5-level direct map as having
+# no shadow ("wild-memory-access in rcu_is_watching" at boot, unpatched
+# kernels too).  Four-level paging has no such window.
+X86_GUEST_APPEND=no5lvl
+
 kernel_arch() { [ "$1" = x86_64 ] && echo x86 || echo "$1"; }
 
 # Make variables that select ARCH; none for the native x86_64 build, so that
