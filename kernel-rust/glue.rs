@@ -192,9 +192,10 @@ impl Drop for Tid {
 /// # Safety
 ///
 /// `head` is a blocked head of the current process, off its CPU, for which
-/// [`can_hand_off`] held (and [`Tid::wait_settled`] returned for `prev`,
-/// the TID the current task had as an old head), and whose takeover the
-/// caller committed to.
+/// [`can_hand_off`] held, and whose takeover the caller committed to.
+///
+/// `prev` is the TID the current task had as an old head; [`Tid::wait_settled`]
+/// must have returned for it, or late signals may reach the wrong thread.
 pub(crate) unsafe fn take_over(head: &Task, prev: Option<&Tid>) -> Tid {
     let prev = prev.map_or(core::ptr::null_mut(), |t| t.pid.as_ptr());
     let mut gp = 0;

@@ -556,7 +556,7 @@ impl Pool {
     pub(crate) fn serve(&self, mut tid: Option<Tid>, entered: impl FnOnce()) -> Outcome {
         let me = current!();
         let Some(i) = self.enter(me) else {
-            return Outcome::Exit;
+            return leave(tid);
         };
         entered();
         let slot = &self.slots[i];
