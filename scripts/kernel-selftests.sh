@@ -16,6 +16,9 @@
 TARGETS=${KST_TARGETS:-"pidfd futex ptrace rseq signal seccomp clone3 exec"}
 # Per-program limit: rseq has none of its own, seccomp 180 s.
 KST_TIMEOUT=${KST_TIMEOUT:-120}
+# Programs left out (COLLECTION:TEST ...): pidfd_test's pid-recycling case
+# hangs past the runner's timeout on both kernels under emulation.
+KST_SKIP=${KST_SKIP:-"pidfd:pidfd_test"}
 base_out=$CACHE/build-x86_64-base
 inst=$CACHE/kselftest-hooks
 
@@ -46,13 +49,16 @@ build_tests() {
 }
 
 run_on() {
-	local name=$1 image=$2 res=$CACHE/kst-$1
+	local name=$1 image=$2 res=$CACHE/kst-$1 t sel=
+	for t in $(cat "$inst/kselftest-list.txt"); do
+		case " $KST_SKIP " in *" $t "*) ;; *) sel="$sel -t $t" ;; esac
+	done
 	rm -rf "$res"
 	mkdir -p "$res"
 	step "$name kernel: $image"
 	timeout 3000 vng --run "$image" --disable-kvm --cpus 2 --memory 2G --verbose \
 		--append "$X86_GUEST_APPEND" \
-		--rwdir="$res" --exec "sh -c 'cd $inst && ./run_kselftest.sh -o $KST_TIMEOUT \
+		--rwdir="$res" --exec "sh -c 'cd $inst && ./run_kselftest.sh -o $KST_TIMEOUT$sel \
 		>>$res/tap.txt 2>&1; dmesg >$res/dmesg.txt; sync'" \
 		</dev/null >"$res/console.log" 2>&1 || true
 	info "$name: $(grep -c '^ok ' "$res/tap.txt") ok, $(grep -c '^not ok ' "$res/tap.txt") not ok"
