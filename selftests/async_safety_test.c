@@ -31,7 +31,9 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -675,8 +677,12 @@ static int rt_signals_body(void *arg)
 	fprintf(stderr, "# %d of %d rounds handed off; %d signals sent, %d handled\n",
 		l.handoffs, l.rounds, s.sent,
 		__atomic_load_n(&rt_count, __ATOMIC_SEQ_CST));
+	/*
+	 * The sender stops after 5 s: on a slow or loaded machine it sends
+	 * fewer, but enough to overlap hundreds of handoffs.
+	 */
 	CHECK(l.handoffs > 0);
-	CHECK(s.sent == s.want);
+	CHECK(s.sent >= s.want / 10);
 	CHECK(__atomic_load_n(&rt_count, __ATOMIC_SEQ_CST) == s.sent);
 	CHECK(sys_async_register(NULL, 0) == 0);
 	return 0;
@@ -1332,6 +1338,134 @@ TEST(calls_that_depend_on_the_tid_are_refused)
 	init_atom(&a, __NR_gettid, 0, &ret, NULL, 0);
 	EXPECT_EQ((long)(uintptr_t)&a, sys_async_exec(&a));
 	EXPECT_EQ(-no_syscall_errno(), ret);
+}
+
+/*
+ * A child of this thread, then a blocking read: the read blocks in place,
+ * and the child is still this thread's own (wait(__WNOTHREAD)).  Once it
+ * is reaped, the thread hands off again.  Then a personality of this
+ * thread only: the read blocks in place and the personality stays.
+ */
+static int children_body(void *arg)
+{
+	unsigned int pers, mine;
+	struct read_atom r;
+	int p[2], status;
+	pid_t child;
+
+	CHECK(pipe(p) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
+
+	child = fork();
+	if (child == 0)
+		_exit(7);
+	CHECK(child > 0);
+	CHECK(blocking_read(p[0], p[1], &r) == (long)(uintptr_t)&r.atom);
+	CHECK(r.ret == 1);
+	CHECK(waitpid(child, &status, __WNOTHREAD) == child);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+	CHECK(blocking_read(p[0], p[1], &r) == 0 && r.ret == 1);
+	ring[0] = 0;
+
+	pers = personality(0xffffffff);
+	mine = pers | ADDR_NO_RANDOMIZE;
+	CHECK(personality(mine) == (int)pers);
+	CHECK(blocking_read(p[0], p[1], &r) == (long)(uintptr_t)&r.atom);
+	CHECK(r.ret == 1);
+	CHECK(personality(0xffffffff) == (int)mine);
+	CHECK(personality(pers) == (int)mine);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+/*
+ * Bug: a handoff in a thread with children of its own gave its user
+ * context to a pool thread that is not their parent: wait(__WNOTHREAD)
+ * found no child, and a personality set by the thread was gone.  Such a
+ * thread's atoms block in place.
+ */
+TEST(children_and_personality_of_the_thread_survive_a_blocking_atom)
+{
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	EXPECT_EQ(0, run_body(children_body, NULL, 10000));
+}
+
+/* A traced child: stops, then runs a chain of three getppid() atoms. */
+static int traced_chain_child(void *arg)
+{
+	struct syslet_uatom a[3];
+	int64_t ret[3] = { 0 };
+	long end;
+	int i;
+
+	if (ptrace(PTRACE_TRACEME, 0, 0, 0) || raise(SIGSTOP))
+		return 1;
+	for (i = 0; i < 3; i++)
+		init_atom(&a[i], __NR_getppid, 0, &ret[i], i < 2 ? &a[i + 1] : NULL, 0);
+	end = sys_async_exec(&a[0]);
+	if (end != (long)(uintptr_t)&a[2])
+		return 2;
+	for (i = 0; i < 3; i++)
+		if (ret[i] != getppid())
+			return 3;
+	return 0;
+}
+
+/*
+ * A tracer sees async_exec() like any system call: PTRACE_SYSCALL stops
+ * at its entry and at its exit, with its number and return value.  The
+ * atoms do not go through the system call entry path: no stops for them.
+ */
+TEST(ptrace_syscall_stops_at_async_exec_not_at_its_atoms)
+{
+	struct __ptrace_syscall_info info;
+	int status, entries = 0, exits = 0, atom_stops = 0;
+	bool inside = false;
+	long exit_rval = 0;
+	pid_t pid;
+
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(traced_chain_child(NULL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
+	ASSERT_EQ(0, ptrace(PTRACE_SETOPTIONS, pid, 0,
+			    PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL));
+	for (;;) {
+		ASSERT_EQ(0, ptrace(PTRACE_SYSCALL, pid, 0, 0));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		if (!WIFSTOPPED(status))
+			break;
+		if (WSTOPSIG(status) != (SIGTRAP | 0x80))
+			continue;
+		ASSERT_LT(0, ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(info), &info));
+		if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+			if (inside)
+				atom_stops++;
+			if (info.entry.nr == __NR_async_exec) {
+				entries++;
+				inside = true;
+			}
+		} else if (info.op == PTRACE_SYSCALL_INFO_EXIT && inside) {
+			exit_rval = info.exit.rval;
+			exits++;
+			inside = false;
+		}
+	}
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(1, entries);
+	EXPECT_EQ(1, exits);
+	EXPECT_EQ(0, atom_stops);
+	/* The address of the last atom, as the child saw it. */
+	EXPECT_NE(0, exit_rval);
 }
 
 TEST_HARNESS_MAIN
