@@ -111,10 +111,10 @@ fn sysret((ret, how): (i64, glue::Syscall)) -> (SysRet, Restart) {
     }
 }
 
-/// Runs one atom's system call; an interrupted one returns `-EINTR` and
-/// says how it could run again.
-fn run_syscall(nr: u32, args: &[u64; 6]) -> (SysRet, Restart) {
-    sysret(glue::do_syscall(nr, args))
+/// Runs the system call of the atom at `atom`; an interrupted one returns
+/// `-EINTR` and says how it could run again.
+fn run_syscall(atom: u64, nr: u32, args: &[u64; 6]) -> (SysRet, Restart) {
+    sysret(glue::do_syscall(atom, nr, args))
 }
 
 impl TaskEnv<'_> {
@@ -122,11 +122,11 @@ impl TaskEnv<'_> {
     fn syscall_once(&mut self, nr: u32, args: &[u64; 6]) -> (SysRet, Restart) {
         let reg = match &self.reg {
             Some(reg) if self.may_hand_off && !self.is_async => reg,
-            _ => return run_syscall(nr, args),
+            _ => return run_syscall(self.current_atom, nr, args),
         };
         reg.pool.arm(self.ctx);
         glue::set_armed(true);
-        let ret = run_syscall(nr, args);
+        let ret = run_syscall(self.current_atom, nr, args);
         glue::set_armed(false);
         if reg.pool.settle(self.ctx) {
             self.became_async();
@@ -173,8 +173,8 @@ impl Env for TaskEnv<'_> {
                 return SysRet::Refused(EPERM.to_errno().into());
             }
             (ret, restart) = match restart {
-                Restart::Block => sysret(glue::restart_syscall()),
-                _ => run_syscall(nr, args),
+                Restart::Block => sysret(glue::restart_syscall(self.current_atom)),
+                _ => run_syscall(self.current_atom, nr, args),
             };
         }
         ret

@@ -120,10 +120,30 @@ pub(crate) fn worker_seccomp_kill(nr: u32, how: i64) -> ! {
     unsafe { bindings::syslet_worker_seccomp_kill(nr as c_int, how as c_long) }
 }
 
-/// May `head`'s user identity move to the current task?
-pub(crate) fn can_hand_off(head: &Task) -> bool {
+/// Proof that a handoff was checked and may be carried out: the process's
+/// `cred_guard_mutex` is held, under which `ptrace_attach()` and seccomp's
+/// `TSYNC` change a thread, so what [`can_hand_off`] saw stays true until
+/// the guard is dropped.  Not `Send`: the current task holds the mutex.
+pub(crate) struct HandoffLock(core::marker::PhantomData<*mut ()>);
+
+impl Drop for HandoffLock {
+    fn drop(&mut self) {
+        // SAFETY: A `HandoffLock` only exists while the current task holds
+        // the mutex (taken by a successful `syslet_can_hand_off()`), and
+        // this is its only release.
+        unsafe { bindings::syslet_hand_off_unlock() }
+    }
+}
+
+/// May `head`'s user identity move to the current task?  If so, the
+/// answer holds while the returned guard lives.
+pub(crate) fn can_hand_off(head: &Task) -> Option<HandoffLock> {
     // SAFETY: `head` is valid (borrowed); the helper only reads it.
-    unsafe { bindings::syslet_can_hand_off(head.as_ptr()) }
+    if unsafe { bindings::syslet_can_hand_off(head.as_ptr()) } {
+        Some(HandoffLock(core::marker::PhantomData))
+    } else {
+        None
+    }
 }
 
 /// The TID of a thread that an old head had, kept to forward the signals
@@ -192,11 +212,12 @@ impl Drop for Tid {
 /// # Safety
 ///
 /// `head` is a blocked head of the current process, off its CPU, for which
-/// [`can_hand_off`] held, and whose takeover the caller committed to.
+/// [`can_hand_off`] returned `lock`, and whose takeover the caller
+/// committed to.
 ///
 /// `prev` is the TID the current task had as an old head; [`Tid::wait_settled`]
 /// must have returned for it, or late signals may reach the wrong thread.
-pub(crate) unsafe fn take_over(head: &Task, prev: Option<&Tid>) -> Tid {
+pub(crate) unsafe fn take_over(_lock: &HandoffLock, head: &Task, prev: Option<&Tid>) -> Tid {
     let prev = prev.map_or(core::ptr::null_mut(), |t| t.pid.as_ptr());
     let mut gp = 0;
     // SAFETY: As the function's safety requirement says; `prev` is NULL or
@@ -229,23 +250,32 @@ pub(crate) enum Syscall {
     Kill,
 }
 
-/// Runs system call `nr` as an atom, through the allowlist and seccomp.
-pub(crate) fn do_syscall(nr: u32, args: &[u64; 6]) -> (i64, Syscall) {
+/// Runs system call `nr` of the atom at the user address `atom`, through
+/// the allowlist and seccomp.
+pub(crate) fn do_syscall(atom: u64, nr: u32, args: &[u64; 6]) -> (i64, Syscall) {
     let mut how = 0;
     // SAFETY: `args` points to six `u64`s and `how` to an `int`, both
     // valid for the duration of the call, as the prototype requires.
-    let ret = unsafe { bindings::syslet_do_syscall(nr, args.as_ptr(), &mut how) };
+    let ret = unsafe { bindings::syslet_do_syscall(atom, nr, args.as_ptr(), &mut how) };
     syscall_ret(ret, how)
 }
 
-/// Runs the restart block an interrupted atom left, as `restart_syscall()`.
-pub(crate) fn restart_syscall() -> (i64, Syscall) {
+/// Runs the restart block the interrupted atom at `atom` left, as
+/// `restart_syscall()`.
+pub(crate) fn restart_syscall(atom: u64) -> (i64, Syscall) {
     let mut how = 0;
     // SAFETY: Called right after an atom of the current task returned
     // `Syscall::RestartBlock`, which left a valid restart block; `how` is a
     // valid `int`.
-    let ret = unsafe { bindings::syslet_restart_syscall(&mut how) };
+    let ret = unsafe { bindings::syslet_restart_syscall(atom, &mut how) };
     syscall_ret(ret, how)
+}
+
+/// Tells tracing that an asynchronous syslet posted the ring entry `entry`.
+pub(crate) fn posted(entry: u64) {
+    // SAFETY: `syslet_posted()` has no preconditions: it takes a plain
+    // integer, which the tracepoint only records.
+    unsafe { bindings::syslet_posted(entry) }
 }
 
 fn syscall_ret(ret: c_long, how: c_int) -> (i64, Syscall) {

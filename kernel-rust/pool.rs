@@ -506,9 +506,13 @@ impl Pool {
         let movable = glue::wait_off_cpu(&head, &self.state, want)
             && !killed
             && !self.is_dead()
-            && !glue::group_exiting()
-            && glue::can_hand_off(&head);
-        if !movable {
+            && !glue::group_exiting();
+        let lock = if movable {
+            glue::can_hand_off(&head)
+        } else {
+            None
+        };
+        let Some(lock) = lock else {
             // Refused (or the head stayed on its CPU, or the offer is gone):
             // give an open offer back, so that the head can offer again.
             if self
@@ -520,7 +524,7 @@ impl Pool {
                 head.wake_up();
             }
             return false;
-        }
+        };
         if self
             .state
             .cmpxchg(want, claim.to(Phase::Taking(i)), Full)
@@ -530,8 +534,9 @@ impl Pool {
         }
         let ctx = slot.ctx.load(Relaxed);
         // SAFETY: `head` is a blocked head of our process, off the CPU,
-        // `can_hand_off()` held, and we committed.
-        let tid = unsafe { glue::take_over(&head, prev) };
+        // `can_hand_off()` gave us `lock`, and we committed.
+        let tid = unsafe { glue::take_over(&lock, &head, prev) };
+        drop(lock);
         self.in_flight.add(1, Relaxed);
         self.state.store(claim.to(Phase::Idle), Release);
         // SAFETY: Committed: the head waits for the result in `settle()` or

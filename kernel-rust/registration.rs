@@ -228,6 +228,7 @@ impl Registration {
         let p = Pending { atom: entry, owner };
         loop {
             if st.post(&mut self.mem(), p) != Posted::MustWait {
+                glue::posted(entry);
                 self.overflowed.store(st.overflow.len(), Relaxed);
                 self.posted.notify_all();
                 return Some(st);
