@@ -212,7 +212,7 @@ impl Env for TaskEnv<'_> {
         let Some(reg) = &self.reg else {
             return;
         };
-        self.may_hand_off = !flags.never_hand_off() && !glue::is_group_leader();
+        self.may_hand_off = !flags.never_hand_off();
         if self.may_hand_off && flags.hand_off_first() {
             reg.pool.arm(self.ctx);
             reg.pool.hand_off_now(self.ctx);

@@ -93,12 +93,6 @@ pub(crate) fn set_armed(armed: bool) {
     unsafe { bindings::syslet_set_armed(armed) }
 }
 
-/// Whether the current task leads its thread group.
-pub(crate) fn is_group_leader() -> bool {
-    // SAFETY: Only reads the current task.
-    unsafe { bindings::syslet_is_group_leader() }
-}
-
 /// The current task, an old head, becomes a pool thread.
 pub(crate) fn become_worker() {
     // SAFETY: The current task finishes its chain in the kernel and does

@@ -9,9 +9,9 @@
  * can hang run in a child process that is killed when it overruns: a
  * failing test ends within about ten seconds instead of stalling the run.
  *
- * A thread-group leader never hands off, so the bodies that need a
- * handoff run in a second thread (in_thread()); they return 0 or the line
- * of the first failed CHECK().
+ * The bodies that need a handoff run in a second thread (in_thread()),
+ * away from the harness's main thread; they return 0 or the line of the
+ * first failed CHECK().
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -1457,32 +1457,43 @@ TEST(calls_that_depend_on_the_tid_are_refused)
 }
 
 /*
- * A child of this thread, then a blocking read: the read blocks in place,
- * and the child is still this thread's own (wait(__WNOTHREAD)).  Once it
- * is reaped, the thread hands off again.  Then a personality of this
- * thread only: the read blocks in place and the personality stays.
+ * A child of this thread, then a blocking read: the read hands off, and
+ * the child moves with the thread: it is still this thread's own
+ * (wait(__WNOTHREAD)), and the old head ending does not send it the
+ * parent-death signal.  Then a personality of this thread only: the read
+ * blocks in place and the personality stays.
  */
 static int children_body(void *arg)
 {
 	unsigned int pers, mine;
 	struct read_atom r;
-	int p[2], status;
+	int p[2], go[2], ready[2], status;
 	pid_t child;
+	char b;
 
-	CHECK(pipe(p) == 0);
+	CHECK(pipe(p) == 0 && pipe(go) == 0 && pipe(ready) == 0);
 	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
 	CHECK(wait_pool_threads(2) == 2);
 
 	child = fork();
-	if (child == 0)
-		_exit(7);
+	if (child == 0) {
+		/* Killed when its parent thread exits. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || write(ready[1], "r", 1) != 1)
+			_exit(8);
+		_exit(read(go[0], &b, 1) == 1 ? 7 : 9);
+	}
 	CHECK(child > 0);
-	CHECK(blocking_read(p[0], p[1], &r) == (long)(uintptr_t)&r.atom);
-	CHECK(r.ret == 1);
-	CHECK(waitpid(child, &status, __WNOTHREAD) == child);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+	CHECK(read(ready[0], &b, 1) == 1);
 	CHECK(blocking_read(p[0], p[1], &r) == 0 && r.ret == 1);
 	ring[0] = 0;
+	/* The old head and the pool threads exit. */
+	CHECK(sys_async_register(NULL, 0) == 0);
+	CHECK(wait_pool_threads(0) == 0);
+	CHECK(write(go[1], "g", 1) == 1);
+	CHECK(waitpid(child, &status, __WNOTHREAD) == child);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
 
 	pers = personality(0xffffffff);
 	mine = pers ^ ADDR_NO_RANDOMIZE;
@@ -1536,8 +1547,9 @@ TEST(pdeath_signal_and_timer_slack_move_with_the_thread)
 /*
  * Bug: a handoff in a thread with children of its own gave its user
  * context to a pool thread that is not their parent: wait(__WNOTHREAD)
- * found no child, and a personality set by the thread was gone.  Such a
- * thread's atoms block in place.
+ * found no child, and a personality set by the thread was gone.  The
+ * children now move with the thread; a thread with a personality of its
+ * own blocks in place.
  */
 TEST(children_and_personality_of_the_thread_survive_a_blocking_atom)
 {

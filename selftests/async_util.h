@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers of the asynchronous syslet tests: test bodies that run in a
- * second thread (the thread-group leader never hands off), ring
+ * second thread (away from the harness's main thread), ring
  * registration, pool thread counting, and a pipe read atom that blocks.
  */
 #ifndef __SYSLET_ASYNC_UTIL_H

@@ -99,8 +99,8 @@ static void handed_off_getppid(void)
 static double best(void (*fn)(void));
 static double registered_chain, handoff;
 
-/* With a registration, in a thread other than the leader (which never
- * hands off): the cost of arming atoms, and of a handoff round trip.
+/* With a registration, in a second thread: the cost of arming atoms, and
+ * of a handoff round trip.
  */
 static void *registered_main(void *arg)
 {

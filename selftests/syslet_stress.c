@@ -1,17 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Syslet stress test.  Starts rounds until the time is up, each in a child
- * process.  There, worker threads (never the leader, which does not hand
- * off) register rings of 1, 2, 8 or 64 slots with 1 to 4 pool threads and
- * run batches of random chains from a seeded PRNG: pipe reads fed by a
- * writer thread after short random delays, nanosleep()s, umem_add()
- * counters (some shared by all workers), getpid() branches (stop flag and
+ * process, and picks from the round's seed which kind of round it is.
+ *
+ * In a threaded round, worker threads (never the main thread) register
+ * rings of 1, 2, 8 or 64 slots with 1 to 4 pool threads and run batches
+ * of random chains from a seeded PRNG: pipe reads fed by a writer thread
+ * after short random delays, nanosleep()s, umem_add() counters (some
+ * shared by all workers), getpid() branches (stop flag and
  * SKIP_TO_NEXT_ON_STOP), loops bounded by a counter going down to 0, and
  * random ASYNC, SYNC and NO_COMPLETE flags.  Meanwhile the writers send
  * their workers SIGUSR1 (the SA_RESTART handler checks its TID), workers
  * fork and replace or drop their registration between batches or with a
  * syslet in flight, and the parent stops and continues the child and kills
  * one round in three with SIGKILL while syslets are in flight.
+ *
+ * A single-threaded round (about one in two) does the same with a single
+ * worker: the child's main thread, the thread-group leader, which hands
+ * off by giving the leadership to the pool thread that takes its place,
+ * while the process has no other user thread.  Its writer is a process
+ * forked before the first registration: it shares the pipes' state (with a
+ * process-shared mutex and condvar) and the SIGUSR1 count through
+ * MAP_SHARED memory, dies with the child (PR_SET_PDEATHSIG) and is told
+ * to quit and reaped by the worker once it unregistered.  There, after
+ * each handoff, getpid() must still equal gettid(), and so in the SIGUSR1
+ * handler.
  *
  * An interrupted read (-EINTR) skips to an atom that counts the retry and
  * jumps back; a synchronous chain that a signal ends at an atom boundary
@@ -29,7 +42,7 @@
  *   -s SEED     PRNG seed (default: from the clock), always printed
  *   -t SECONDS  start rounds for that long (default 20, or
  *               $SYSLET_STRESS_SECONDS)
- *   -w WORKERS  worker threads per round, 1 to 16 (default 4)
+ *   -w WORKERS  worker threads per threaded round, 1 to 16 (default 4)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -39,6 +52,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -49,6 +63,7 @@
 #define MAX_CHAINS	3
 #define RING_MAX	64
 #define NO_ATOM		(-1)
+#define MAX_WORKERS	16
 
 enum kind {
 	K_COUNT,	/* umem_add(own counter, 1) */
@@ -83,29 +98,47 @@ struct chain {
 	int pipe[2];
 };
 
-struct worker {
-	int idx;
-	pid_t tid;
-	uint64_t rng, wrng, ring[RING_MAX];
-	unsigned int slots, head, posts, nch;
-	bool registered, quit;
-	/* Batches alternate: a late entry cannot match the next batch. */
-	struct chain chains[2 * MAX_CHAINS], *chain;
-	pthread_t thread, writer;
-	pthread_mutex_t mu;		/* the writer's jobs: wfd, left, quit */
+/*
+ * The writer's jobs, shared with its worker: in MAP_SHARED memory, for a
+ * writer process (single-threaded rounds) as for a writer thread.
+ */
+struct feed {
+	pthread_mutex_t mu;		/* wfd, left, quit */
 	pthread_cond_t cv;
 	int wfd[MAX_CHAINS];
 	unsigned int left[MAX_CHAINS];
+	bool quit;
+};
+
+struct worker {
+	int idx;
+	pid_t pid, tid;
+	uint64_t rng, wrng, ring[RING_MAX];
+	unsigned int slots, head, posts, nch;
+	bool registered;
+	/* Batches alternate: a late entry cannot match the next batch. */
+	struct chain chains[2 * MAX_CHAINS], *chain;
+	pthread_t thread, writer;
+	pid_t writer_pid;		/* single-threaded rounds: the writer process */
+	struct feed *f;
 };
 
 /* Shared by the parent and all rounds. */
 static struct stats {
 	uint64_t chains, async, posts, resumes, eintrs, usr1, forks, regs, stops;
+	uint64_t leader_handoffs;	/* async_exec() = 0 in single-threaded rounds */
 } *stats;
+
+/* State of one round shared by the child and its writer processes. */
+static struct round_shm {
+	uint64_t usr1_sent;
+	struct feed feeds[MAX_WORKERS];
+} *rshm;
 
 /* State of one round (the child). */
 static int round_nr, nworkers = 4, g_failed, nmsgs, stop_workers;
-static uint64_t round_seed, shared_cnt, shared_exp, usr1_sent, usr1_seen, usr1_wrong;
+static bool single;		/* a single-threaded round */
+static uint64_t round_seed, round_end, shared_cnt, shared_exp, usr1_seen, usr1_wrong;
 static struct worker *workers;
 static __thread pid_t my_tid;
 
@@ -146,6 +179,12 @@ static void sleep_us(unsigned int us)
 	nanosleep(&ts, NULL);
 }
 
+/* For messages about the round. */
+static const char *round_kind(void)
+{
+	return single ? " (single-threaded)" : "";
+}
+
 /*
  * Reports a failure of the round (of worker w, if not NULL) with a single
  * unbuffered write(); returns -1.
@@ -159,8 +198,9 @@ static __printf(2, 3) int fail(struct worker *w, const char *fmt, ...)
 	__atomic_store_n(&g_failed, 1, __ATOMIC_RELAXED);
 	if (__atomic_fetch_add(&nmsgs, 1, __ATOMIC_RELAXED) >= 20)
 		return -1;
-	n = w ? snprintf(buf, 100, "# round %d worker %d: ", round_nr, w->idx) :
-		snprintf(buf, 100, "# round %d: ", round_nr);
+	n = snprintf(buf, 100, "# round %d%s: ", round_nr, round_kind());
+	if (w)
+		n += snprintf(buf + n, 100, "worker %d: ", w->idx);
 	va_start(ap, fmt);
 	n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
 	va_end(ap);
@@ -181,7 +221,8 @@ static void on_usr1(int sig)
 	int err = errno;
 
 	count(&usr1_seen, 1);
-	if (my_tid && sys_gettid() != my_tid)
+	/* In a single-threaded round, the worker is the leader: TID == PID. */
+	if (my_tid && (sys_gettid() != my_tid || (single && getpid() != my_tid)))
 		count(&usr1_wrong, 1);
 	errno = err;
 }
@@ -377,6 +418,13 @@ static int run_chain(struct worker *w, int ci)
 		if (r == 0) {
 			if (FAILED(w, w->registered, "chain %d went async, not registered", ci))
 				return -1;
+			/* The pool thread that took over must have become the leader. */
+			if (single && FAILED(w, getpid() == sys_gettid(),
+					     "leader lost its TID after a handoff: pid %d, tid %d",
+					     getpid(), sys_gettid()))
+				return -1;
+			if (single)
+				count(&stats->leader_handoffs, 1);
 			c->async = true;
 			return 0;
 		}
@@ -601,14 +649,14 @@ static int batch(struct worker *w)
 		return -1;
 	w->nch = 1 + rn(&w->rng, MAX_CHAINS);
 	w->chain = w->chain == w->chains ? w->chains + MAX_CHAINS : w->chains;
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->f->mu);
 	for (ci = 0; ci < w->nch; ci++) {
 		gen_chain(&w->chain[ci], &w->rng);
-		w->wfd[ci] = w->chain[ci].pipe[1];
-		w->left[ci] = w->chain[ci].nbytes;
+		w->f->wfd[ci] = w->chain[ci].pipe[1];
+		w->f->left[ci] = w->chain[ci].nbytes;
 	}
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	pthread_cond_signal(&w->f->cv);
+	pthread_mutex_unlock(&w->f->mu);
 	for (ci = 0; ci < w->nch; ci++)
 		if (run_chain(w, ci))
 			return -1;
@@ -639,34 +687,106 @@ static int batch(struct worker *w)
 static void *writer_main(void *arg)
 {
 	struct worker *w = arg;
+	struct feed *f = w->f;
 	int k, n, fd;
 
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&f->mu);
 	for (;;) {
 		for (k = n = 0; k < MAX_CHAINS; k++)
-			n += w->left[k] > 0;
-		if (!n && w->quit)
+			n += f->left[k] > 0;
+		if (!n && f->quit)
 			break;
 		if (!n) {
-			pthread_cond_wait(&w->cv, &w->mu);
+			pthread_cond_wait(&f->cv, &f->mu);
 			continue;
 		}
-		for (n = rn(&w->wrng, n), k = 0; !w->left[k] || n--; k++)
+		for (n = rn(&w->wrng, n), k = 0; !f->left[k] || n--; k++)
 			;
-		w->left[k]--;
-		fd = w->wfd[k];
-		pthread_mutex_unlock(&w->mu);
+		f->left[k]--;
+		fd = f->wfd[k];
+		pthread_mutex_unlock(&f->mu);
 		if (rn(&w->wrng, 4))
 			sleep_us(rn(&w->wrng, 2000));
 		/* Interrupt the worker, whatever it does now. */
-		if (!rn(&w->wrng, 3) && !syscall(SYS_tgkill, getpid(), w->tid, SIGUSR1))
-			count(&usr1_sent, 1);
+		if (!rn(&w->wrng, 3) && !syscall(SYS_tgkill, w->pid, w->tid, SIGUSR1))
+			count(&rshm->usr1_sent, 1);
 		while (write(fd, "x", 1) != 1 && errno == EINTR)
 			;
-		pthread_mutex_lock(&w->mu);
+		pthread_mutex_lock(&f->mu);
 	}
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&f->mu);
 	return NULL;
+}
+
+/*
+ * Starts the writer: a thread, or in a single-threaded round a process,
+ * forked before the worker registers (so it has no registration, and it
+ * makes none), which inherits the pipes and shares the feed and the
+ * SIGUSR1 count through MAP_SHARED memory.  It dies with the worker's
+ * process, as a child of the thread with the leader's TID (which follows
+ * the handoffs), and only the worker reaps it (stop_writer()): fork_check()
+ * waits for its own child by its PID.
+ */
+static int start_writer(struct worker *w)
+{
+	pthread_mutexattr_t ma;
+	pthread_condattr_t ca;
+	pid_t pid;
+	int err;
+
+	if (!single) {
+		pthread_mutex_init(&w->f->mu, NULL);
+		pthread_cond_init(&w->f->cv, NULL);
+		if (pthread_create(&w->writer, NULL, writer_main, w))
+			return fail(w, "cannot create a thread");
+		return 0;
+	}
+	pthread_mutexattr_init(&ma);
+	pthread_condattr_init(&ca);
+	err = pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED) ||
+	      pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED) ||
+	      pthread_mutex_init(&w->f->mu, &ma) || pthread_cond_init(&w->f->cv, &ca);
+	pthread_mutexattr_destroy(&ma);
+	pthread_condattr_destroy(&ca);
+	if (err)
+		return fail(w, "cannot set up a process-shared mutex and condvar");
+	pid = fork();
+	if (FAILED(w, pid >= 0, "fork (writer): %s", strerror(errno)))
+		return -1;
+	if (pid == 0) {
+		/* Not if the worker's process is gone already. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != w->pid)
+			_exit(1);
+		writer_main(w);
+		_exit(0);
+	}
+	w->writer_pid = pid;
+	return 0;
+}
+
+/* Tells the writer to quit once it wrote what is left, and reaps it. */
+static void stop_writer(struct worker *w)
+{
+	int status;
+	pid_t pid;
+
+	pthread_mutex_lock(&w->f->mu);
+	w->f->quit = true;
+	pthread_cond_signal(&w->f->cv);
+	pthread_mutex_unlock(&w->f->mu);
+	if (!single) {
+		pthread_join(w->writer, NULL);
+		return;
+	}
+	while ((pid = waitpid(w->writer_pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (pid != w->writer_pid)
+		fail(w, "waitpid(writer process %d): %s", w->writer_pid, strerror(errno));
+	else if (WIFSIGNALED(status))
+		fail(w, "writer process died of signal %d (parent-death signal?)",
+		     WTERMSIG(status));
+	else if (status)
+		fail(w, "writer process: exit status %d", WEXITSTATUS(status));
 }
 
 /*
@@ -686,33 +806,35 @@ static bool wait_unregistered(void)
 	return false;
 }
 
+/* Whether the worker should stop: in a single-threaded round, it decides. */
+static bool round_over(void)
+{
+	return __atomic_load_n(&stop_workers, __ATOMIC_RELAXED) ||
+	       (single && now_ms() >= round_end);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	int ci;
 
 	my_tid = sys_gettid();
+	w->pid = getpid();
 	w->tid = my_tid;
+	if (single && FAILED(w, w->tid == w->pid, "main thread: TID %d, PID %d", w->tid, w->pid))
+		return NULL;
 	for (ci = 0; ci < 2 * MAX_CHAINS; ci++)
 		if (pipe(w->chains[ci].pipe)) {
 			fail(w, "pipe: %s", strerror(errno));
 			return NULL;
 		}
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->writer, NULL, writer_main, w)) {
-		fail(w, "cannot create a thread");
+	if (start_writer(w))
 		return NULL;
-	}
-	while (!__atomic_load_n(&stop_workers, __ATOMIC_RELAXED) && !failed() && !batch(w))
+	while (!round_over() && !failed() && !batch(w))
 		;
 	if (!failed() && w->registered && !unregister(w) && !wait_unregistered())
 		fail(w, "async_wait() works after unregistering");
-	pthread_mutex_lock(&w->mu);
-	w->quit = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->writer, NULL);
+	stop_writer(w);
 	for (ci = 0; ci < 2 * MAX_CHAINS; ci++) {
 		close(w->chains[ci].pipe[0]);
 		close(w->chains[ci].pipe[1]);
@@ -750,32 +872,46 @@ static int count_tasks(int *pool)
 static int run_round(unsigned int ms)
 {
 	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
-	uint64_t end = now_ms() + ms;
-	int i, n = 0, pool = 0;
+	int i, n = 0, pool = 0, nw = single ? 1 : nworkers;
+	uint64_t end;
 
+	round_end = now_ms() + ms;
 	signal(SIGALRM, on_alarm);
 	alarm(ms / 1000 + 25);
-	workers = calloc(nworkers, sizeof(*workers));
-	if (sigaction(SIGUSR1, &sa, NULL) || !workers)
+	workers = calloc(nw, sizeof(*workers));
+	rshm = mmap(NULL, sizeof(*rshm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		    -1, 0);
+	if (sigaction(SIGUSR1, &sa, NULL) || !workers || rshm == MAP_FAILED)
 		return -fail(NULL, "cannot set up: %s", strerror(errno));
-	for (i = 0; i < nworkers; i++) {
+	for (i = 0; i < nw; i++) {
 		workers[i].idx = i;
 		workers[i].rng = round_seed + 0x1000 * (i + 1);
 		workers[i].wrng = round_seed + 0x1000 * (i + 1) + 0x777;
-		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]))
-			return -fail(NULL, "cannot create worker %d", i);
+		workers[i].f = &rshm->feeds[i];
 	}
-	while (now_ms() < end && !failed())
-		sleep_us(5000);
-	__atomic_store_n(&stop_workers, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < nworkers; i++)
-		pthread_join(workers[i].thread, NULL);
-	count(&stats->usr1, usr1_sent);
+	if (single) {
+		/*
+		 * The only worker is the main thread, the thread-group leader:
+		 * no other user thread, the writer is a process.
+		 */
+		worker_main(&workers[0]);
+	} else {
+		for (i = 0; i < nw; i++)
+			if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]))
+				return -fail(NULL, "cannot create worker %d", i);
+		while (now_ms() < round_end && !failed())
+			sleep_us(5000);
+		__atomic_store_n(&stop_workers, 1, __ATOMIC_RELAXED);
+		for (i = 0; i < nw; i++)
+			pthread_join(workers[i].thread, NULL);
+	}
+	/* Every writer is gone: threads joined, the writer process reaped. */
+	count(&stats->usr1, rshm->usr1_sent);
 	if (failed())
 		return 1;
-	if (usr1_wrong || usr1_seen > usr1_sent)
+	if (usr1_wrong || usr1_seen > rshm->usr1_sent)
 		fail(NULL, "SIGUSR1 sent %llu times, handled %llu times, %llu with another TID",
-		     (unsigned long long)usr1_sent, (unsigned long long)usr1_seen,
+		     (unsigned long long)rshm->usr1_sent, (unsigned long long)usr1_seen,
 		     (unsigned long long)usr1_wrong);
 	if (shared_cnt != shared_exp)
 		fail(NULL, "shared counter %llu, planned %llu", (unsigned long long)shared_cnt,
@@ -818,13 +954,15 @@ static int supervise(pid_t pid, unsigned int ms, unsigned int kill_at, uint64_t 
 			stop_at = t + 20 + rn(s, 100);
 		}
 		if (!killed_at && t > t0 + ms + 30000) {
-			ksft_print_msg("round %d: child hangs, killing it\n", round_nr);
+			ksft_print_msg("round %d%s: child hangs, killing it\n", round_nr,
+				       round_kind());
 			kill(pid, SIGKILL);
 			killed_at = t;
 			hung = true;
 		}
 		if (killed_at && t > killed_at + 10000) {
-			ksft_print_msg("round %d: child not reaped 10 s after SIGKILL\n", round_nr);
+			ksft_print_msg("round %d%s: child not reaped 10 s after SIGKILL\n",
+				       round_nr, round_kind());
 			return -1;
 		}
 		sleep_us(2000);
@@ -834,18 +972,19 @@ static int supervise(pid_t pid, unsigned int ms, unsigned int kill_at, uint64_t 
 	if (!hung && (*killed || status == 0))
 		return 0;
 	if (WIFEXITED(status))
-		ksft_print_msg("round %d: child exit status %d (%s)\n", round_nr,
-			       WEXITSTATUS(status), WEXITSTATUS(status) == 2 ? "watchdog" :
-			       "check failed");
+		ksft_print_msg("round %d%s: child exit status %d (%s)\n", round_nr,
+			       round_kind(), WEXITSTATUS(status),
+			       WEXITSTATUS(status) == 2 ? "watchdog" : "check failed");
 	else
-		ksft_print_msg("round %d: child died of signal %d\n", round_nr, WTERMSIG(status));
+		ksft_print_msg("round %d%s: child died of signal %d\n", round_nr, round_kind(),
+			       WTERMSIG(status));
 	return -1;
 }
 
 int main(int argc, char **argv)
 {
-	uint64_t seed, rng, deadline, t = 0;
-	int opt, secs = 20, nkilled = 0, ret = 0;
+	uint64_t seed, rng, deadline, s, t = 0;
+	int opt, secs = 20, nkilled = 0, nsingle = 0, ret = 0;
 	unsigned int ms, kill_at;
 	struct timespec ts;
 	bool killed;
@@ -866,7 +1005,7 @@ int main(int argc, char **argv)
 		else
 			secs = -1;
 	}
-	if (optind != argc || secs < 0 || nworkers < 1 || nworkers > 16) {
+	if (optind != argc || secs < 0 || nworkers < 1 || nworkers > MAX_WORKERS) {
 		fprintf(stderr, "usage: %s [-s SEED] [-t SECONDS] [-w WORKERS (1-16)]\n", argv[0]);
 		return KSFT_FAIL;
 	}
@@ -897,6 +1036,10 @@ int main(int argc, char **argv)
 			ms = deadline - t < 100 ? 100 : deadline - t;
 		kill_at = rn(&rng, 3) ? 0 : ms / 10 + rn(&rng, ms * 8 / 10);
 		round_seed = seed ^ (round_nr * 0x9e3779b97f4a7c15ULL);
+		/* From the round's seed: rng goes on as without this choice. */
+		s = round_seed;
+		single = !rn(&s, 2);
+		nsingle += single;
 		fflush(stdout);
 		pid = fork();
 		if (pid < 0)
@@ -915,6 +1058,8 @@ int main(int argc, char **argv)
 	ksft_print_msg("SIGSTOP %llu, forks %llu, registrations %llu\n",
 		       (unsigned long long)stats->stops, (unsigned long long)stats->forks,
 		       (unsigned long long)stats->regs);
+	ksft_print_msg("single-threaded rounds %d, handoffs of the leader %llu\n", nsingle,
+		       (unsigned long long)stats->leader_handoffs);
 	ksft_test_result(!ret, "syslet stress, seed %llu\n", (unsigned long long)seed);
 	ksft_finished();
 }
