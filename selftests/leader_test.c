@@ -2176,9 +2176,13 @@ TEST(a_debugger_attaches_to_the_pid_after_a_handoff)
 	struct report rep;
 	struct child c;
 	int status, i, n, workers = 0;
+	char scope[16];
 
 	if (syslets_missing())
 		SKIP(return, "%s", syslets_missing());
+	if (read_text("/proc/sys/kernel/yama/ptrace_scope", scope, sizeof(scope)) > 0 &&
+	    atoi(scope) >= 2)
+		SKIP(return, "Yama's ptrace_scope %d forbids attaching", atoi(scope));
 	ASSERT_EQ(0, start_child(&c, ptrace_child, NULL));
 	ASSERT_TRUE(await_report(_metadata, &c, &rep, 'h'));
 	ASSERT_NE(0, rep.aux);
