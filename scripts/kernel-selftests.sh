@@ -55,11 +55,18 @@ run_on() {
 	done
 	rm -rf "$res"
 	mkdir -p "$res"
+	# The guest command goes in a file: virtme-ng passes --exec on the
+	# kernel command line, which a long test list overflows (the root=
+	# options then get cut off and the guest cannot mount its root).
+	cat >"$res/guest.sh" <<GUEST
+cd $inst && ./run_kselftest.sh -o $KST_TIMEOUT$sel >>$res/tap.txt 2>&1
+dmesg >$res/dmesg.txt
+sync
+GUEST
 	step "$name kernel: $image"
 	timeout 3000 vng --run "$image" --disable-kvm --cpus 2 --memory 2G --verbose \
 		--append "$X86_GUEST_APPEND" \
-		--rwdir="$res" --exec "sh -c 'cd $inst && ./run_kselftest.sh -o $KST_TIMEOUT$sel \
-		>>$res/tap.txt 2>&1; dmesg >$res/dmesg.txt; sync'" \
+		--rwdir="$res" --exec "sh $res/guest.sh" \
 		</dev/null >"$res/console.log" 2>&1 || true
 	info "$name: $(grep -c '^ok ' "$res/tap.txt") ok, $(grep -c '^not ok ' "$res/tap.txt") not ok"
 }
