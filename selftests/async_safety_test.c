@@ -66,24 +66,6 @@ static long register_when_idle(uint64_t *r, size_t slots, uint64_t threads,
 	}
 }
 
-/* Reaps @pid if it ends within @timeout_ms. */
-static bool reap_within(pid_t pid, int *status, int timeout_ms)
-{
-	int64_t end = now_ms() + timeout_ms;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return true;
-		if (r < 0 && errno != EINTR)
-			return false;
-		if (now_ms() >= end)
-			return false;
-		sleep_ms(10);
-	}
-}
-
 /* Kills @pid and reaps it if it goes away within two seconds. */
 static void kill_and_reap(pid_t pid)
 {

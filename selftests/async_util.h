@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "syslet_util.h"
@@ -86,6 +87,24 @@ static inline void sleep_ms(int ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+/* Reaps @pid within @timeout_ms; false on a timeout. */
+static inline bool reap_within(pid_t pid, int *status, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return true;
+		if (r < 0 && errno != EINTR)
+			return false;
+		if (now_ms() >= end)
+			return false;
+		sleep_ms(10);
+	}
 }
 
 /* Threads of this process whose name is "syslet" (idle pool threads). */

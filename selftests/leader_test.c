@@ -568,24 +568,6 @@ static void close_child(struct child *c)
 	c->wr = -1;
 }
 
-/* Reaps @pid within @timeout_ms; false on a timeout. */
-static bool reap_within(pid_t pid, int *status, int timeout_ms)
-{
-	int64_t end = now_ms() + timeout_ms;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return true;
-		if (r < 0 && errno != EINTR)
-			return false;
-		if (now_ms() >= end)
-			return false;
-		sleep_ms(10);
-	}
-}
-
 /*
  * Reaps @c within @timeout_ms, killing it if it overruns, and closes its
  * pipes.  Returns its wait status, or -1 if it had to be killed.
