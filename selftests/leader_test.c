@@ -31,6 +31,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <pthread.h>
@@ -2184,6 +2185,154 @@ TEST(a_debugger_attaches_to_the_pid_after_a_handoff)
 	}
 	EXPECT_EQ(POOL_THREADS, workers);
 	ASSERT_EQ(0, ptrace(PTRACE_DETACH, c.pid, 0, 0));
+	ASSERT_EQ(0, send_order(&c, 'x'));
+	status = reap_child(&c, CHILD_TIMEOUT_MS);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child: %s", describe_status(status));
+}
+
+/* ---- 12. Yama's PR_SET_PTRACER exception across a handoff ---- */
+
+#define YAMA_SCOPE	"/proc/sys/kernel/yama/ptrace_scope"
+
+/*
+ * Drops every capability: CAP_SYS_PTRACE passes Yama's checks, and
+ * without it a tracer may only attach to a tracee whose permitted set is
+ * a subset of its own (commoncap), so both sides go without.
+ */
+static int drop_capabilities(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct none[2] = {};
+
+	return syscall(SYS_capset, &hdr, none);
+}
+
+static void ptracer_child(int rd, int wr, void *arg)
+{
+	pid_t tracer = *(pid_t *)arg;
+	struct read_atom r;
+	int p[2];
+
+	REQUIRE(drop_capabilities() == 0);
+	REQUIRE(pipe(p) == 0);
+	/* As a crash handler sets up, before any syslet runs. */
+	REQUIRE(prctl(PR_SET_PTRACER, tracer, 0, 0, 0) == 0);
+	child_register(POOL_THREADS);
+	hand_off(&r, p[0]);
+	REQUIRE_EQ(getpid(), sys_gettid());
+	child_report(wr, 'h', find_old_leader(getpid()));
+	child_await(rd, 'x');
+	_exit(0);
+}
+
+/*
+ * A process without capabilities that waits for a PID on the pipe at
+ * *@go, seizes it, stops it and lets it go: it exits with 0 if it could,
+ * with errno if the seize failed, with 100 + n if the n-th other step
+ * failed.
+ */
+static pid_t start_attacher(int *go)
+{
+	pid_t pid, target;
+	int p[2], status;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid) {
+		close(p[0]);
+		*go = p[1];
+		if (pid < 0)
+			close(p[1]);
+		return pid;
+	}
+	close(p[1]);
+	if (drop_capabilities())
+		_exit(104);
+	if (read(p[0], &target, sizeof(target)) != sizeof(target))
+		_exit(100);
+	if (ptrace(PTRACE_SEIZE, target, 0, 0))
+		_exit(errno);
+	if (ptrace(PTRACE_INTERRUPT, target, 0, 0))
+		_exit(101);
+	if (waitpid(target, &status, __WALL) != target || !WIFSTOPPED(status))
+		_exit(102);
+	if (ptrace(PTRACE_DETACH, target, 0, 0))
+		_exit(103);
+	_exit(0);
+}
+
+/* Sends @target to the attacher @pid and returns its exit code (or -1). */
+static int attach_result(pid_t pid, int go, pid_t target)
+{
+	int status;
+
+	if (write(go, &target, sizeof(target)) != sizeof(target))
+		return -1;
+	close(go);
+	if (wait_state(pid, &status, 0, CHILD_TIMEOUT_MS) != pid) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+FIXTURE(yama) {
+	char saved[16];		/* ptrace_scope as it was */
+	bool restore;
+};
+
+FIXTURE_SETUP(yama)
+{
+	self->saved[0] = '\0';
+	self->restore = false;
+}
+
+/* In the parent, whatever became of the test: ptrace_scope as it was. */
+FIXTURE_TEARDOWN_PARENT(yama)
+{
+	if (self->restore && write_text(YAMA_SCOPE, self->saved))
+		TH_LOG("cannot restore ptrace_scope \"%s\": %s", self->saved,
+		       strerror(errno));
+}
+
+/*
+ * Under Yama's ptrace_scope 1 only ancestors may attach, and the
+ * processes that the tracee named with PR_SET_PTRACER.  The exception is
+ * the process's, not its leader task's: after the leader handed off, the
+ * tracer it named still attaches to the pid, while a process that it did
+ * not name still cannot.
+ */
+TEST_F(yama, a_ptracer_named_before_a_handoff_still_attaches)
+{
+	pid_t tracer, other;
+	int go_tracer, go_other, ret, status;
+	struct report rep;
+	struct child c;
+
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	if (read_text(YAMA_SCOPE, self->saved, sizeof(self->saved)) <= 0)
+		SKIP(return, "no Yama (CONFIG_SECURITY_YAMA)");
+	if (write_text(YAMA_SCOPE, "1"))
+		SKIP(return, "cannot set Yama's ptrace_scope: %s", strerror(errno));
+	self->restore = true;
+	tracer = start_attacher(&go_tracer);
+	ASSERT_LT(0, tracer);
+	other = start_attacher(&go_other);
+	ASSERT_LT(0, other);
+	ASSERT_EQ(0, start_child(&c, ptracer_child, &tracer));
+	ASSERT_TRUE(await_report(_metadata, &c, &rep, 'h'));
+	ASSERT_NE(0, rep.aux);
+	ret = attach_result(other, go_other, c.pid);
+	EXPECT_EQ(EPERM, ret) TH_LOG("a process not named attached: %d", ret);
+	ret = attach_result(tracer, go_tracer, c.pid);
+	EXPECT_EQ(0, ret) TH_LOG("the named tracer could not attach: %d (%s)",
+				 ret, ret > 0 && ret < 100 ? strerror(ret) : "step");
 	ASSERT_EQ(0, send_order(&c, 'x'));
 	status = reap_child(&c, CHILD_TIMEOUT_MS);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
