@@ -728,6 +728,25 @@ static void complete_read_at(int line, struct read_atom *r, int wfd,
 	*slot = (*slot + 1) % RING_SLOTS;
 }
 
+/*
+ * Hands off in the leader (a read from a pipe nobody writes stays in
+ * flight), reports the old leader's TID and waits for the order 'x'.  The
+ * atom is static: it stays valid while the read is in flight, until the
+ * caller ends the process.
+ */
+static void hand_off_and_await(int rd, int wr)
+{
+	static struct read_atom r;
+	int p[2];
+
+	REQUIRE(pipe(p) == 0);
+	child_register(POOL_THREADS);
+	hand_off(&r, p[0]);
+	REQUIRE_EQ(getpid(), sys_gettid());
+	child_report(wr, 'h', find_old_leader(getpid()));
+	child_await(rd, 'x');
+}
+
 /* ---- 1. The identity of the process after a handoff ---- */
 
 /* Reads its own syscall file: it shows that read(), from @pid itself. */
@@ -920,15 +939,7 @@ TEST(the_leader_hands_off_and_its_pid_stays_with_user_space)
 /* Hands off, reports the old leader, and exits 42 with the read in flight. */
 static void exit_in_flight_child(int rd, int wr, void *arg)
 {
-	struct read_atom r;
-	int p[2];
-
-	REQUIRE(pipe(p) == 0);
-	child_register(POOL_THREADS);
-	hand_off(&r, p[0]);
-	REQUIRE_EQ(getpid(), sys_gettid());
-	child_report(wr, 'h', find_old_leader(getpid()));
-	child_await(rd, 'x');
+	hand_off_and_await(rd, wr);
 	_exit(42);
 }
 
@@ -1834,18 +1845,11 @@ out:
 static void core_child(int rd, int wr, void *arg)
 {
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-	struct read_atom r;
-	int p[2];
 
 	REQUIRE(setrlimit(RLIMIT_CORE, &unlimited) == 0);
 	REQUIRE(prctl(PR_SET_DUMPABLE, 1) == 0);
 	REQUIRE(prctl(PR_SET_NAME, CORE_COMM) == 0);
-	REQUIRE(pipe(p) == 0);
-	child_register(POOL_THREADS);
-	hand_off(&r, p[0]);
-	REQUIRE_EQ(getpid(), sys_gettid());
-	child_report(wr, 'h', find_old_leader(getpid()));
-	child_await(rd, 'x');
+	hand_off_and_await(rd, wr);
 	/* The leader dumps core with the read in flight. */
 	abort();
 }
@@ -2136,14 +2140,7 @@ TEST(a_leader_that_handed_off_leads_the_threads_it_has)
 
 static void ptrace_child(int rd, int wr, void *arg)
 {
-	struct read_atom r;
-	int p[2];
-
-	REQUIRE(pipe(p) == 0);
-	child_register(POOL_THREADS);
-	hand_off(&r, p[0]);
-	child_report(wr, 'h', find_old_leader(getpid()));
-	child_await(rd, 'x');
+	hand_off_and_await(rd, wr);
 	_exit(0);
 }
 
@@ -2213,18 +2210,11 @@ static int drop_capabilities(void)
 static void ptracer_child(int rd, int wr, void *arg)
 {
 	pid_t tracer = *(pid_t *)arg;
-	struct read_atom r;
-	int p[2];
 
 	REQUIRE(drop_capabilities() == 0);
-	REQUIRE(pipe(p) == 0);
 	/* As a crash handler sets up, before any syslet runs. */
 	REQUIRE(prctl(PR_SET_PTRACER, tracer, 0, 0, 0) == 0);
-	child_register(POOL_THREADS);
-	hand_off(&r, p[0]);
-	REQUIRE_EQ(getpid(), sys_gettid());
-	child_report(wr, 'h', find_old_leader(getpid()));
-	child_await(rd, 'x');
+	hand_off_and_await(rd, wr);
 	_exit(0);
 }
 
