@@ -290,6 +290,54 @@ pub(crate) fn jiffies() -> usize {
     unsafe { bindings::syslet_jiffies() as usize }
 }
 
+/// Jiffies to sleep so as to wake no earlier than `deadline` (see
+/// [`Deadline`]); 0 once it has passed.
+pub(crate) fn deadline_jiffies(deadline: Deadline) -> c_long {
+    // SAFETY: Reads the monotonic clock.
+    unsafe { bindings::syslet_deadline_jiffies(deadline.0) }
+}
+
+/// A `CLOCK_MONOTONIC` time in ns after which `async_wait()` gives up;
+/// `i64::MAX` for none.  Computed by the C entry point from the user's
+/// relative timeout.
+#[derive(Clone, Copy)]
+pub(crate) struct Deadline(pub(crate) i64);
+
+/// A reference to an eventfd (`struct eventfd_ctx`), not to its file
+/// descriptor.
+pub(crate) struct EventFd(NonNull<bindings::eventfd_ctx>);
+
+// SAFETY: An eventfd context is reference counted and its operations lock
+// internally; the reference may be used and dropped by any task.
+unsafe impl Send for EventFd {}
+// SAFETY: As above: `signal()` may run concurrently on several tasks.
+unsafe impl Sync for EventFd {}
+
+impl EventFd {
+    /// Takes a reference to the eventfd that `fd` of the current task
+    /// names: `EBADF` if `fd` is not open, `EINVAL` if it is no eventfd.
+    pub(crate) fn get(fd: i32) -> Result<Self> {
+        // SAFETY: Looks `fd` up in the current task's file table.
+        let ctx = unsafe { bindings::syslet_eventfd_get(fd) };
+        let ctx = kernel::error::from_err_ptr(ctx)?;
+        // `eventfd_ctx_fdget()` returns a valid context or an error.
+        NonNull::new(ctx).map(Self).ok_or(EBADF)
+    }
+
+    /// Adds 1 to the eventfd's counter and wakes its waiters.
+    pub(crate) fn signal(&self) {
+        // SAFETY: `self` holds a reference to the context.
+        unsafe { bindings::syslet_eventfd_signal(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for EventFd {
+    fn drop(&mut self) {
+        // SAFETY: `self` owns one reference, dropped here once.
+        unsafe { bindings::syslet_eventfd_put(self.0.as_ptr()) }
+    }
+}
+
 /// The pool-thread limit of `kernel.syslet_max_threads`.
 pub(crate) fn thread_limit() -> u64 {
     // SAFETY: Reads an integer sysctl.

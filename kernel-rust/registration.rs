@@ -16,7 +16,7 @@
 //! The pool and the handoff state are atomics, see `pool.rs`.
 
 use crate::abi::RING_STATUS_MASK;
-use crate::glue::{self, Tid};
+use crate::glue::{self, Deadline, EventFd, Tid};
 use crate::interp::Fault;
 use crate::pool::{Outcome, Pool};
 use crate::ring::{Overflow, Pending, Posted, Ring, RingMem};
@@ -40,9 +40,10 @@ const DEFAULT_THREADS: u64 = 4;
 const FILL_WAIT_MS: u32 = 1000;
 
 /// The ring's user memory, validated at registration: every slot address
-/// is a user address.
+/// is a user address.  Counts the completions stored into it.
 struct UserRing {
     base: u64,
+    posts: usize,
 }
 
 impl UserRing {
@@ -58,7 +59,10 @@ impl RingMem for UserRing {
     }
 
     fn store(&mut self, slot: usize, val: u64) -> Result<(), Fault> {
-        glue::ring_store(self.slot(slot)?, val).ok_or(Fault)
+        glue::ring_store(self.slot(slot)?, val).ok_or(Fault)?;
+        // The ring only ever stores completions.
+        self.posts += 1;
+        Ok(())
     }
 }
 
@@ -130,6 +134,8 @@ pub(crate) struct Registration {
     posted: CondVar,
     /// `ring.overflow.len()`, readable without the lock.
     overflowed: Atomic<usize>,
+    /// Signalled once per completion posted to the ring.
+    eventfd: Option<EventFd>,
     /// `async_register(NULL)` was called: no new syslets use it.
     closed: Atomic<bool>,
     /// Its thread exited or exec'd: nobody consumes the ring any more.
@@ -150,12 +156,18 @@ impl Registration {
             || bytes % 8 != 0
             || bytes > MAX_RING_BYTES
             || head.reserved.iter().any(|&r| r != 0)
+            || head.flags & !bindings::ASYNC_HEAD_EVENTFD != 0
+            || (head.flags & bindings::ASYNC_HEAD_EVENTFD == 0 && head.eventfd != 0)
         {
             return Err(EINVAL);
         }
         if !glue::ring_range_ok(head.completion_ring, bytes) {
             return Err(EFAULT);
         }
+        let eventfd = match head.flags & bindings::ASYNC_HEAD_EVENTFD {
+            0 => None,
+            _ => Some(EventFd::get(head.eventfd)?),
+        };
         let limit = glue::thread_limit();
         let threads = match head.max_nr_threads {
             0 => DEFAULT_THREADS.min(limit),
@@ -174,6 +186,7 @@ impl Registration {
                 }, "Registration::ring"),
                 posted <- new_condvar!("Registration::posted"),
                 overflowed: Atomic::new(0),
+                eventfd,
                 closed: Atomic::new(false),
                 orphaned: Atomic::new(false),
                 spawn_failed: Atomic::new(0),
@@ -186,6 +199,16 @@ impl Registration {
     fn mem(&self) -> UserRing {
         UserRing {
             base: self.mem_base,
+            posts: 0,
+        }
+    }
+
+    /// Tells the eventfd about the completions `mem` posted.
+    fn signal(&self, mem: &UserRing) {
+        if let Some(eventfd) = &self.eventfd {
+            for _ in 0..mem.posts {
+                eventfd.signal();
+            }
         }
     }
 
@@ -206,7 +229,10 @@ impl Registration {
             return;
         }
         let mut st = self.ring.lock();
-        if let Ok(moved) = st.flush(&mut self.mem()) {
+        let mut mem = self.mem();
+        let flushed = st.flush(&mut mem);
+        self.signal(&mem);
+        if let Ok(moved) = flushed {
             if moved > 0 {
                 self.overflowed.store(st.overflow.len(), Relaxed);
                 self.posted.notify_all();
@@ -227,7 +253,10 @@ impl Registration {
     ) -> Option<MutexGuard<'a, RingState>> {
         let p = Pending { atom: entry, owner };
         loop {
-            if st.post(&mut self.mem(), p) != Posted::MustWait {
+            let mut mem = self.mem();
+            let posted = st.post(&mut mem, p);
+            self.signal(&mem);
+            if posted != Posted::MustWait {
                 glue::posted(entry);
                 self.overflowed.store(st.overflow.len(), Relaxed);
                 self.posted.notify_all();
@@ -272,11 +301,15 @@ impl Registration {
 
     /// `async_wait()`: waits until `min_events` completions are available
     /// and returns how many are.  Returns early with what is there when no
-    /// syslet is in flight: nothing more can arrive.
-    fn wait(&self, min_events: u64) -> Result<usize> {
+    /// syslet is in flight: nothing more can arrive.  `ETIME` when
+    /// `deadline` passes first; never before it.
+    fn wait(&self, min_events: u64, deadline: Deadline) -> Result<usize> {
         let mut st = self.ring.lock();
         loop {
-            st.flush(&mut self.mem())?;
+            let mut mem = self.mem();
+            let flushed = st.flush(&mut mem);
+            self.signal(&mem);
+            flushed?;
             self.overflowed.store(st.overflow.len(), Relaxed);
             // Whoever waits for room may post now.
             self.posted.notify_all();
@@ -291,7 +324,15 @@ impl Registration {
             if n as u64 >= min_events || self.pool.in_flight.load(Relaxed) == 0 {
                 return Ok(n);
             }
-            if self.posted.wait_interruptible(&mut st) {
+            let left = glue::deadline_jiffies(deadline);
+            if left == 0 {
+                return Err(ETIME);
+            }
+            // A timeout or a wakeup: look again (an early timeout sleeps
+            // again for the rest).
+            if let CondVarTimeoutResult::Signal { .. } =
+                self.posted.wait_interruptible_timeout(&mut st, left as _)
+            {
                 return Err(EINTR);
             }
         }
@@ -465,7 +506,7 @@ pub(crate) fn unregister() -> Result {
 
 /// `async_wait()`.  After `async_register(NULL)` it still serves the old
 /// ring while syslets of it are in flight.
-pub(crate) fn wait(min_events: u64) -> Result<usize> {
+pub(crate) fn wait(min_events: u64, deadline: Deadline) -> Result<usize> {
     let reg = attached_registration().ok_or(EINVAL)?;
     if reg.is_closed() {
         reg.flush();
@@ -473,7 +514,7 @@ pub(crate) fn wait(min_events: u64) -> Result<usize> {
             return Err(EINVAL);
         }
     }
-    reg.wait(min_events)
+    reg.wait(min_events, deadline)
 }
 
 /// A task with a registration exits or execs: its syslets in flight finish,

@@ -111,10 +111,11 @@ pub extern "C" fn syslet_async_unregister() -> c_long {
     to_syscall_ret(registration::unregister().map(|()| 0))
 }
 
-/// `async_wait(2)`.
+/// `async_wait(2)`; `deadline` is the end of the timeout on the monotonic
+/// clock in ns, `i64::MAX` for none.
 #[export]
-pub extern "C" fn syslet_async_wait(min_events: c_ulong) -> c_long {
-    to_syscall_ret(registration::wait(min_events as u64).map(|n| n as u64))
+pub extern "C" fn syslet_async_wait(min_events: c_ulong, deadline: i64) -> c_long {
+    to_syscall_ret(registration::wait(min_events as u64, glue::Deadline(deadline)).map(|n| n as u64))
 }
 
 /// Called by `sched_submit_work()` when a task with `PF_SYSLET` is about

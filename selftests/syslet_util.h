@@ -9,6 +9,7 @@
 #include <syscall.h>
 #include <unistd.h>
 #include <linux/syslet.h>
+#include <linux/time_types.h>
 
 #ifndef __NR_umem_add
 #define __NR_umem_add 473
@@ -41,7 +42,13 @@ static inline long sys_async_register(struct async_head_user *head,
 
 static inline long sys_async_wait(unsigned long min_events)
 {
-	return syscall(__NR_async_wait, min_events);
+	return syscall(__NR_async_wait, min_events, NULL);
+}
+
+static inline long sys_async_wait_timeout(unsigned long min_events,
+					  const struct __kernel_timespec *timeout)
+{
+	return syscall(__NR_async_wait, min_events, timeout);
 }
 
 /*

@@ -57,14 +57,22 @@ struct syslet_uatom {
  *			slot by reading it and storing 0.
  * @ring_size_bytes:	size of the ring: a non-zero multiple of 8.
  * @max_nr_threads:	pool limit for this registration; 0 = default.
+ * @flags:		ASYNC_HEAD_* flags below; unknown bits give -EINVAL.
+ * @eventfd:		with ASYNC_HEAD_EVENTFD: an eventfd that the kernel
+ *			signals every time it posts to the ring; else 0.
  * @reserved:		must be zero.
  */
 struct async_head_user {
 	__u64	completion_ring;
 	__u64	ring_size_bytes;
 	__u64	max_nr_threads;
-	__u64	reserved[5];
+	__u32	flags;
+	__s32	eventfd;
+	__u64	reserved[4];
 };
+
+/* @eventfd is valid: signal it on every post to the ring. */
+#define ASYNC_HEAD_EVENTFD		0x00000001
 
 #define ASYNC_HEAD_SIZE_VER0	64	/* sizeof first published struct */
 
