@@ -12,7 +12,7 @@ kst=$CACHE/kselftest-arm64/syslet
 [ -d "$kst" ] || die "no arm64 kselftests in $kst (run scripts/kselftest-build.sh arm64)"
 res=${SYSLET_RUN_DIR:-$CACHE/run-arm64}
 rm -rf "$res"
-mkdir -p "$res/root"/{kselftest,proc,sys,dev,tmp}
+mkdir -p "$res/root"/{kselftest,samples,proc,sys,dev,tmp}
 
 step "boot (arm64): qemu-system-aarch64 -M virt, software emulation"
 aarch64-linux-gnu-gcc -static -O2 -Wall -o "$res/root/init" "$TOP/scripts/guest/tinit.c" ||
@@ -23,6 +23,7 @@ list=$CACHE/kselftest-arm64/kselftest-list.txt
 while IFS=: read -r _ t; do
 	cp "$kst/$t" "$res/root/kselftest/"
 done <"$list"
+cp "$CACHE"/kselftest-arm64/samples/* "$res/root/samples/"
 (cd "$res/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$res/initramfs.cpio.gz"
 start=$SECONDS
 rc=0

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # One source of truth: the tree that `git am patches/*.patch` produced must
-# hold kernel-rust/, include-uapi/ and selftests/ byte for byte, and nothing
-# more in the places they mirror.
+# hold kernel-rust/, include-uapi/, selftests/, tools-lib/ and samples/ byte
+# for byte, and nothing more in the places they mirror.
 . "$(dirname "$0")/lib.sh"
 
 [ -d "$TREE/.git" ] || die "no patched tree at $TREE (run scripts/apply-series.sh)"
@@ -30,11 +30,13 @@ compare() {
 compare "$TOP/include-uapi" "$TREE/include/uapi"  -path './linux/syslet*'
 compare "$TOP/kernel-rust"  "$TREE/kernel/syslet" -maxdepth 1 -name '*.rs'
 compare "$TOP/selftests"    "$TREE/tools/testing/selftests/syslet"
+compare "$TOP/tools-lib"    "$TREE/tools/lib/syslet"
+compare "$TOP/samples"      "$TREE/samples/syslet"
 # Files the repo mirrors must not be missing from it either.
 for f in "$TOP"/include-uapi/linux/*; do
 	[ -e "$f" ] || { echo "include-uapi/ is empty"; status=1; }
 done
 if [ $status -eq 0 ]; then
-	echo "series reproduces kernel-rust/, include-uapi/ and selftests/ byte for byte"
+	echo "series reproduces kernel-rust/, include-uapi/, selftests/, tools-lib/ and samples/ byte for byte"
 fi
 exit $status

@@ -3,8 +3,8 @@
 # Developer tool: turn the commits base..HEAD of a kernel tree into
 # patches/ (git format-patch with the cover letter of
 # scripts/cover-letter.txt) and copy the files the series adds into
-# kernel-rust/, include-uapi/ and selftests/, so that the repository and
-# the series never drift apart.
+# kernel-rust/, include-uapi/, selftests/, tools-lib/ and samples/, so
+# that the repository and the series never drift apart.
 #
 #   scripts/export-series.sh [KERNEL_TREE]     (default: $TREE)
 . "$(dirname "$0")/lib.sh"
@@ -27,4 +27,6 @@ rsync -a --delete --exclude '/host' --exclude '/Cargo.*' --exclude '/.gitignore'
 mkdir -p "$TOP/include-uapi/linux"
 rsync -a --delete --include 'syslet*' --exclude '*' include/uapi/linux/ "$TOP/include-uapi/linux/"
 rsync -a --delete tools/testing/selftests/syslet/ "$TOP/selftests/"
+rsync -a --delete tools/lib/syslet/ "$TOP/tools-lib/"
+rsync -a --delete samples/syslet/ "$TOP/samples/"
 info "patches: $(ls "$TOP"/patches | tr '\n' ' ')"

@@ -33,3 +33,21 @@ if grep -E 'warning:' "$out/.kselftest.log"; then
 fi
 [ -x "$inst/run_kselftest.sh" ] || die "kselftest install produced no run_kselftest.sh"
 info "installed in $inst: $(cd "$inst/syslet" && ls | tr '\n' ' ')"
+
+# The samples (samples/syslet/) and the library's tests
+# (tools/lib/syslet/tests/), built like the tests against the same headers
+# and the library; the guest runs them after the kselftests.
+step "samples ($arch): samples/syslet/*.c"
+if [ "$arch" = arm64 ]; then
+	cc=(aarch64-linux-gnu-gcc -static)
+else
+	cc=(gcc)
+fi
+mkdir -p "$inst/samples"
+for src in "$TREE"/samples/syslet/*.c; do
+	prog=$inst/samples/$(basename "$src" .c)
+	"${cc[@]}" -O2 -Wall -Wextra -Werror -isystem "$out/usr/include" \
+		-I "$TREE/tools/lib/syslet" -o "$prog" "$src" -pthread 2>&1 ||
+		die "building the sample $src failed"
+done
+info "installed in $inst/samples: $(cd "$inst/samples" && ls | tr '\n' ' ')"

@@ -16,7 +16,7 @@ bash "$TOP/scripts/kselftest-build.sh" "$arch"
 
 step "demo: building scripts/demo/syslet-demo.c against the patched uapi headers"
 demo=$CACHE/syslet-demo-$arch
-cc -O2 -Wall -Werror -pthread -isystem "$(build_dir "$arch")/usr/include" -I "$TOP/selftests" \
+cc -O2 -Wall -Werror -isystem "$(build_dir "$arch")/usr/include" -I "$TOP/tools-lib" \
 	-o "$demo" "$TOP/scripts/demo/syslet-demo.c" || die "building the demo failed"
 
 bash "$TOP/scripts/boot-test.sh" "$arch" --demo "$demo"

@@ -61,6 +61,24 @@ grep -q '^test result:' "$log" && [ $cargo_rc -eq 0 ] || {
 	tail -30 "$log"
 	[ $cargo_rc -ne 0 ] && fail "host: cargo test exit $cargo_rc"
 }
+step "host tests: the user-space library (tools-lib/tests/)"
+log=$CACHE/test-libsyslet.log
+# On a copy, so that the build products stay out of the clone.
+rm -rf "$CACHE/libsyslet-test" && cp -r "$TOP/tools-lib" "$CACHE/libsyslet-test"
+make -C "$CACHE/libsyslet-test/tests" check \
+	UAPI_SYSLET="$TOP/include-uapi/linux/syslet.h" >"$log" 2>&1
+lib_rc=$?
+while read -r verdict name; do
+	case $verdict:$name in
+	ok:*"# SKIP"*) skipped=$((skipped + 1)) ;;
+	ok:*) pass "libsyslet: $name" ;;
+	*) fail "libsyslet: $name" ;;
+	esac
+done < <(sed -nE 's/^(ok|not ok)( [0-9]+)? - (.*)$/\1 \3/p' "$log" | sed 's/^not ok/FAIL/')
+grep -qE '^ok [0-9]+ - ' "$log" && [ $lib_rc -eq 0 ] || {
+	tail -30 "$log"
+	fail "libsyslet: make check exit $lib_rc"
+}
 check "rustfmt --check kernel-rust/" \
 	bash -c "cd '$TOP/kernel-rust' && rustfmt --check --edition 2021 *.rs host/src/*.rs"
 

@@ -22,7 +22,8 @@
  * @arg_ptr:	__u64 __user * each: the arguments are loaded through these
  *		pointers when the atom runs (not when it is submitted).  The
  *		first 0 pointer ends the list; the remaining arguments are 0.
- * @private:	never read or written by the kernel.
+ * @private:	never read or written by the kernel.  C++, where "private" is
+ *		a keyword, sees the field as @user_data.
  *
  * 80 bytes, 8-byte aligned.
  */
@@ -32,7 +33,11 @@ struct syslet_uatom {
 	__u64	ret_ptr;
 	__u64	next;
 	__u64	arg_ptr[6];
+#ifdef __cplusplus
+	__u64	user_data;
+#else
 	__u64	private;
+#endif
 };
 
 /* Hand off to a pool thread before running the first atom. */

@@ -1,20 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Shows syslets working in the booted kernel: prints what each call
- * returned.  Built on the host against the patched tree's uapi headers.
+ * returned.  Written with the user-space library of the series
+ * (tools/lib/syslet/syslet.h) and built on the host against the patched
+ * tree's uapi headers.  Single-threaded: the main thread hands off too.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdint.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
-#include <linux/syslet.h>
 
-#include "syslet_util.h"	/* selftests/: system call wrappers, init_atom() */
+#include "syslet.h"
 
 /*
  * A syslet that reads /proc/self/status to its end in 64-byte reads,
@@ -24,109 +23,124 @@
 static int read_loop_demo(void)
 {
 	static char buf[64];
-	uint64_t fd, bufp = (uintptr_t)buf, len = sizeof(buf), one = 1;
-	uint64_t bytes = 0, reads = 0, bytesp = (uintptr_t)&bytes, readsp = (uintptr_t)&reads;
-	int64_t r_read = 0;
-	struct syslet_uatom a[3];
-	long ret;
-	int f = open("/proc/self/status", O_RDONLY);
+	__u64 bytes = 0, reads = 0;
+	struct syslet_op ops[3];
+	struct syslet_uatom *end;
+	int fd = open("/proc/self/status", O_RDONLY), ret;
 
-	if (f < 0)
+	if (fd < 0)
 		return 1;
-	fd = f;
-	init_atom(&a[0], __NR_read, SYSLET_STOP_ON_NON_POSITIVE, &r_read, &a[1], 3,
-		  &fd, &bufp, &len);
-	init_atom(&a[1], __NR_umem_add, 0, NULL, &a[2], 2, &bytesp, &r_read);
-	init_atom(&a[2], __NR_umem_add, 0, NULL, &a[0], 2, &readsp, &one);
-	ret = sys_async_exec(&a[0]);
-	printf("async_exec(read loop) ended on atom %s after %llu reads, %llu bytes (last read returned %lld)\n",
-	       ret == (long)(uintptr_t)&a[0] ? "a[0] (the read)" : "?",
-	       (unsigned long long)reads, (unsigned long long)bytes, (long long)r_read);
-	close(f);
-	return ret != (long)(uintptr_t)&a[0] || r_read != 0 || bytes == 0;
+	syslet_prep_read(&ops[0], fd, buf, sizeof(buf));
+	syslet_op_set_flags(&ops[0], SYSLET_STOP_ON_NON_POSITIVE);
+	syslet_prep_umem_add(&ops[1], &bytes, 0);
+	syslet_op_arg_ptr(&ops[1], 1, &ops[0].ret);	/* add what read() returned */
+	syslet_prep_umem_add(&ops[2], &reads, 1);
+	syslet_loop(ops, 3);
+	ret = syslet_exec(&ops[0], &end);
+	printf("read loop: syslet_exec() = %s, ended on %s after %llu reads, %llu bytes (last read returned %lld)\n",
+	       ret == SYSLET_EXEC_DONE ? "SYSLET_EXEC_DONE" : strerror(-ret),
+	       end == &ops[0].atom ? "the read" : "?",
+	       (unsigned long long)reads, (unsigned long long)bytes,
+	       (long long)syslet_op_result(&ops[0]));
+	close(fd);
+	return ret != SYSLET_EXEC_DONE || end != &ops[0].atom ||
+	       syslet_op_result(&ops[0]) != 0 || bytes == 0;
 }
 
 /*
- * The asynchronous half, in a thread other than the leader (which never
- * hands off): a read from an empty pipe blocks, a pool thread returns to
- * user space in our place with 0 (same TID), and the chain finishes in
- * the background once data arrives, posting to the completion ring.
+ * The asynchronous half, in the main thread of this single-threaded
+ * program: a read from an empty pipe blocks, a pool thread returns to user
+ * space in our place (same TID), and the chain finishes in the background
+ * once data arrives, posting to the ring and signalling its eventfd.
  */
-static void *async_demo(void *p)
+static int async_demo(void)
 {
-	static uint64_t ring[4];
-	struct async_head_user head = {
-		.completion_ring = (uintptr_t)ring,
-		.ring_size_bytes = sizeof(ring),
-		.max_nr_threads = 2,
-	};
+	struct timespec short_wait = { 0, 100 * 1000 * 1000 };
 	static char buf[16];
-	uint64_t fd, bufp = (uintptr_t)buf, len = sizeof(buf);
-	int64_t r_read = -1, r_tid = 0;
-	struct syslet_uatom a[2];
+	struct syslet_op ops[2];
+	struct syslet_ring r;
 	pid_t tid = gettid();
-	int fds[2], *fails = p;
-	long ret, n;
+	struct pollfd pfd;
+	int fds[2], ret, n, fails = 0;
+	__u64 e;
 
-	if (pipe(fds) || sys_async_register(&head, sizeof(head))) {
-		printf("async_register failed: %s\n", strerror(errno));
-		++*fails;
-		return NULL;
+	if (pipe(fds))
+		return 1;
+	ret = syslet_ring_init(&r, 8, 2, SYSLET_RING_EVENTFD);
+	if (ret) {
+		printf("syslet_ring_init: %s\n", strerror(-ret));
+		return 1;
 	}
-	fd = fds[0];
-	init_atom(&a[0], __NR_read, 0, &r_read, &a[1], 3, &fd, &bufp, &len);
-	init_atom(&a[1], __NR_gettid, 0, &r_tid, NULL, 0);
-	ret = sys_async_exec(&a[0]);
-	printf("async_exec(read from an empty pipe, then gettid) = %ld; gettid() %s (%d)\n",
-	       ret, gettid() == tid ? "unchanged" : "CHANGED", tid);
+	syslet_prep_read(&ops[0], fds[0], buf, sizeof(buf));
+	syslet_prep(&ops[1], __NR_getppid, 0);
+	syslet_chain(ops, 2);
+	ret = syslet_exec(&ops[0], NULL);
+	printf("async: syslet_exec(read from an empty pipe, then getppid) = %s; gettid() %s (%d)\n",
+	       ret == SYSLET_EXEC_ASYNC ? "SYSLET_EXEC_ASYNC" : "?",
+	       gettid() == tid ? "unchanged" : "CHANGED", tid);
+	fails += ret != SYSLET_EXEC_ASYNC || gettid() != tid;
+	ret = syslet_ring_wait(&r, 1, &short_wait);
+	printf("async: syslet_ring_wait(1, 100 ms) = %s (nothing written yet)\n",
+	       ret == -ETIME ? "-ETIME" : "?");
+	fails += ret != -ETIME;
 	if (write(fds[1], "hello", 5) != 5)
-		++*fails;
-	n = sys_async_wait(2);
-	printf("async_wait(2) = %ld: ring[0] is %s, ring[1] is %s; the read returned %lld,\n"
-	       "  and the gettid atom %lld: the chain ran on another task\n",
-	       n, ring[0] == (uintptr_t)&a[0] ? "the read" : "?",
-	       ring[1] == (uintptr_t)&a[1] ? "the gettid atom" : "?",
-	       (long long)r_read, (long long)r_tid);
-	*fails += ret != 0 || gettid() != tid || n != 2 || r_read != 5 ||
-		  ring[0] != (uintptr_t)&a[0] || ring[1] != (uintptr_t)&a[1] ||
-		  r_tid == tid;
-	sys_async_register(NULL, 0);
-	return NULL;
+		fails++;
+	pfd.fd = syslet_ring_eventfd(&r);
+	pfd.events = POLLIN;
+	ret = poll(&pfd, 1, 10000);
+	n = syslet_ring_wait(&r, 2, NULL);
+	printf("async: poll(eventfd) = %d, syslet_ring_wait(2) = %d, eventfd count %d\n",
+	       ret, n, syslet_ring_drain_eventfd(&r));
+	fails += ret != 1 || n != 2;
+	n = 0;
+	syslet_ring_for_each(&r, e) {
+		struct syslet_op *op = syslet_op_of(syslet_entry_atom(e));
+
+		if (!op) {
+			fails++;
+			continue;
+		}
+		printf("async: ring entry %d: %s returned %lld\n", n,
+		       op == &ops[0] ? "the read" : op == &ops[1] ? "getppid" : "?",
+		       (long long)syslet_op_result(op));
+		fails += op != &ops[n] || syslet_entry_error(e);
+		n++;
+	}
+	fails += n != 2 || syslet_op_result(&ops[0]) != 5 ||
+		 syslet_op_result(&ops[1]) != getppid();
+	ret = syslet_ring_exit(&r);
+	fails += ret != 0;
+	close(fds[0]);
+	close(fds[1]);
+	return fails;
 }
 
 int main(void)
 {
-	pthread_t t;
-	uint64_t counter = 40;
+	__u64 counter = 40;
 	long ret;
 	int fails = 0;
 
-	ret = sys_umem_add(&counter, 2);
+	ret = syslet_umem_add(&counter, 2);
 	printf("umem_add(&counter=40, 2) = %ld, counter is now %llu\n",
 	       ret, (unsigned long long)counter);
 	fails += ret != 42 || counter != 42;
 
 	counter = UINT64_MAX - 1;
-	ret = sys_umem_add(&counter, 3);
+	ret = syslet_umem_add(&counter, 3);
 	printf("umem_add(&counter=2^64-2, 3) = %ld (wrapped around 2^64)\n", ret);
 	fails += ret != 1 || counter != 1;
 
-	ret = sys_umem_add((char *)&counter + 1, 1);
-	printf("umem_add(misaligned, 1) = %ld, errno %d (%s)\n",
-	       ret, errno, strerror(errno));
-	fails += ret != -1 || errno != EINVAL;
+	ret = syslet_umem_add((__u64 *)((char *)&counter + 1), 1);
+	printf("umem_add(misaligned, 1) = %ld (%s)\n", ret, strerror((int)-ret));
+	fails += ret != -EINVAL;
 
-	ret = sys_umem_add(NULL, 1);
-	printf("umem_add(NULL, 1) = %ld, errno %d (%s)\n",
-	       ret, errno, strerror(errno));
-	fails += ret != -1 || errno != EFAULT;
+	ret = syslet_umem_add(NULL, 1);
+	printf("umem_add(NULL, 1) = %ld (%s)\n", ret, strerror((int)-ret));
+	fails += ret != -EFAULT;
 
 	fails += read_loop_demo();
-
-	if (pthread_create(&t, NULL, async_demo, &fails) == 0)
-		pthread_join(t, NULL);
-	else
-		fails++;
+	fails += async_demo();
 
 	printf("syslet demo: %s\n", fails ? "UNEXPECTED RESULTS" : "all results as expected");
 	return fails != 0;

@@ -3,7 +3,8 @@
  * init for the arm64 test guest: a static binary in an initramfs, so that
  * no arm64 root filesystem is needed.  Runs every test program in
  * /kselftest with run_kselftest.sh's TAP shape (nested output prefixed
- * with "# "), then powers off.
+ * with "# "), then the samples of /samples with --check (exit 4: skipped),
+ * then powers off.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -17,9 +18,13 @@
 #include <unistd.h>
 
 #define DIR_TESTS "/kselftest"
+#define DIR_SAMPLES "/samples"
 
-/* Run @path with its output prefixed by "# "; return its wait status. */
-static int run_prefixed(const char *path)
+/*
+ * Run @path (with @arg if not NULL) with its output prefixed by "# ";
+ * return its wait status.
+ */
+static int run_prefixed(const char *path, const char *arg)
 {
 	char line[4096];
 	int pipefd[2], status;
@@ -33,7 +38,9 @@ static int run_prefixed(const char *path)
 		dup2(pipefd[1], 1);
 		dup2(pipefd[1], 2);
 		close(pipefd[0]);
-		execl(path, path, (char *)NULL);
+		if (arg && chdir("/tmp"))
+			_exit(126);
+		execl(path, path, arg, (char *)NULL);
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -70,11 +77,23 @@ int main(void)
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), DIR_TESTS "/%s", tests[i]->d_name);
 		printf("# selftests: syslet: %s\n", tests[i]->d_name);
-		status = run_prefixed(path);
+		status = run_prefixed(path, NULL);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			printf("ok %d selftests: syslet: %s\n", i + 1, tests[i]->d_name);
 		else
 			printf("not ok %d selftests: syslet: %s # exit=%d\n", i + 1,
+			       tests[i]->d_name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	n = scandir(DIR_SAMPLES, &tests, is_test, alphasort);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), DIR_SAMPLES "/%s", tests[i]->d_name);
+		printf("# selftests: syslet: samples/%s\n", tests[i]->d_name);
+		status = run_prefixed(path, "--check");
+		if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 4))
+			printf("ok %d selftests: syslet: samples/%s%s\n", i + 1, tests[i]->d_name,
+			       WEXITSTATUS(status) == 4 ? " # SKIP" : "");
+		else
+			printf("not ok %d selftests: syslet: samples/%s # exit=%d\n", i + 1,
 			       tests[i]->d_name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	}
 	/* The kernel log, for the host's dmesg check (console is loglevel=1). */
