@@ -115,7 +115,8 @@ pub extern "C" fn syslet_async_unregister() -> c_long {
 /// clock in ns, `i64::MAX` for none.
 #[export]
 pub extern "C" fn syslet_async_wait(min_events: c_ulong, deadline: i64) -> c_long {
-    to_syscall_ret(registration::wait(min_events as u64, glue::Deadline(deadline)).map(|n| n as u64))
+    let deadline = glue::Deadline(deadline);
+    to_syscall_ret(registration::wait(min_events as u64, deadline).map(|n| n as u64))
 }
 
 /// Called by `sched_submit_work()` when a task with `PF_SYSLET` is about

@@ -409,11 +409,11 @@ TEST(async_wait_rejects_bad_timeouts)
 	EXPECT_EQ(-1, sys_async_wait_timeout(0, &ok));
 	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, register_ring(ring, RING_SLOTS, 1));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-1, sys_async_wait_timeout(0, &bad[i]));
 		EXPECT_EQ(EINVAL, errno);
 	}
-	for (i = 0; i < sizeof(unreadable) / sizeof(unreadable[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(unreadable); i++) {
 		EXPECT_EQ(-1, sys_async_wait_timeout(0, unreadable[i]));
 		EXPECT_EQ(EFAULT, errno);
 	}

@@ -8,21 +8,24 @@
 #include <string.h>
 #include <syscall.h>
 #include <unistd.h>
-#include <linux/syslet.h>
-#include <linux/time_types.h>
 
-#ifndef __NR_umem_add
-#define __NR_umem_add 473
-#endif
-#ifndef __NR_async_exec
-#define __NR_async_exec 474
-#endif
-#ifndef __NR_async_register
-#define __NR_async_register 475
-#endif
-#ifndef __NR_async_wait
-#define __NR_async_wait 476
-#endif
+/* tools/lib/syslet: system call numbers, wrappers, atoms, rings. */
+#include "syslet.h"
+
+/*
+ * The tests check errno the way applications calling syscall(2) would:
+ * these turn the library's negative errno returns into -1 and errno.
+ * sys_umem_add() calls syscall(2) itself, since a new value in the errno
+ * range is not an error (its tests look at exactly that).
+ */
+static inline long syslet_test_ret(long ret)
+{
+	if (ret < 0 && ret >= -4095) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
 
 static inline long sys_umem_add(void *ptr, uint64_t inc)
 {
@@ -31,24 +34,24 @@ static inline long sys_umem_add(void *ptr, uint64_t inc)
 
 static inline long sys_async_exec(struct syslet_uatom *atom)
 {
-	return syscall(__NR_async_exec, atom);
+	return syslet_test_ret(syslet_sys_async_exec(atom));
 }
 
 static inline long sys_async_register(struct async_head_user *head,
 				      unsigned long len)
 {
-	return syscall(__NR_async_register, head, len);
+	return syslet_test_ret(syslet_sys_async_register(head, len));
 }
 
 static inline long sys_async_wait(unsigned long min_events)
 {
-	return syscall(__NR_async_wait, min_events, NULL);
+	return syslet_test_ret(syslet_sys_async_wait(min_events, NULL));
 }
 
 static inline long sys_async_wait_timeout(unsigned long min_events,
 					  const struct __kernel_timespec *timeout)
 {
-	return syscall(__NR_async_wait, min_events, timeout);
+	return syslet_test_ret(syslet_sys_async_wait(min_events, timeout));
 }
 
 /*

@@ -410,17 +410,15 @@ static inline void syslet_op_add_flags(struct syslet_op *op, unsigned int flags)
  * syslet_op_result() - the result stored in @op
  * @op: the op
  *
- * A single load (like READ_ONCE()): the ring entry (syslet_ring_peek())
- * or the return of async_exec() orders it after the kernel's store.  A
- * volatile access rather than __atomic_load_n(), which GCC 12 flags with
- * -Wstringop-overflow when @op may come from syslet_op_of(NULL).
+ * A relaxed atomic load: the ring entry (syslet_ring_peek()) or the
+ * return of async_exec() orders it after the kernel's store.
  *
  * Return: the system call's result (a negative errno on failure), or
  * SYSLET_RET_UNSET if the atom has not run since it was prepared.
  */
 static inline __s64 syslet_op_result(const struct syslet_op *op)
 {
-	return *(const volatile __s64 *)&op->ret;
+	return __atomic_load_n(&op->ret, __ATOMIC_RELAXED);
 }
 
 /*
@@ -732,12 +730,10 @@ static inline int syslet_prep_branch(struct syslet_branch *b,
  * The library therefore owns @private of the atoms it prepares: to attach
  * data to an op, embed the op in a structure of your own.
  *
- * Return: the op, or NULL for a NULL @atom.
+ * Return: the op.  @atom must not be NULL (like container_of()).
  */
 static inline struct syslet_op *syslet_op_of(struct syslet_uatom *atom)
 {
-	if (!atom)
-		return NULL;
 	if (atom->SYSLET__PRIVATE)
 		return (struct syslet_op *)(uintptr_t)atom->SYSLET__PRIVATE;
 	return (struct syslet_op *)((char *)atom -

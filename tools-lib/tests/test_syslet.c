@@ -355,7 +355,6 @@ static void op_of_and_result(void)
 	syslet_prep_getpid(&ops[1]);
 	EXPECT(syslet_op_of(&ops[0].atom) == &ops[0]);
 	EXPECT(syslet_op_of(&ops[1].atom) == &ops[1]);
-	EXPECT(!syslet_op_of(NULL));
 	EXPECT(syslet_op_of(syslet_entry_atom(U64(&ops[1].atom) |
 					      SYSLET_RING_FAULT)) == &ops[1]);
 	EXPECT(syslet_op_result(&ops[0]) == SYSLET_RET_UNSET);
