@@ -303,8 +303,20 @@ pub(crate) fn deadline_jiffies(deadline: Deadline) -> c_long {
 #[derive(Clone, Copy)]
 pub(crate) struct Deadline(pub(crate) i64);
 
+impl Deadline {
+    /// No timeout: wait without a limit.
+    pub(crate) fn is_none(self) -> bool {
+        self.0 == i64::MAX
+    }
+}
+
 /// A reference to an eventfd (`struct eventfd_ctx`), not to its file
 /// descriptor.
+///
+/// # Invariants
+///
+/// The pointer is a live eventfd context of which this value owns one
+/// reference.
 pub(crate) struct EventFd(NonNull<bindings::eventfd_ctx>);
 
 // SAFETY: An eventfd context is reference counted and its operations lock
@@ -317,23 +329,30 @@ impl EventFd {
     /// Takes a reference to the eventfd that `fd` of the current task
     /// names: `EBADF` if `fd` is not open, `EINVAL` if it is no eventfd.
     pub(crate) fn get(fd: i32) -> Result<Self> {
-        // SAFETY: Looks `fd` up in the current task's file table.
+        // SAFETY: `eventfd_ctx_fdget()` accepts any integer: it looks it
+        // up in the current task's file table and checks the file type.
         let ctx = unsafe { bindings::syslet_eventfd_get(fd) };
         let ctx = kernel::error::from_err_ptr(ctx)?;
-        // `eventfd_ctx_fdget()` returns a valid context or an error.
+        // INVARIANT: Without an error, `eventfd_ctx_fdget()` returned a
+        // context with a reference taken for us.
         NonNull::new(ctx).map(Self).ok_or(EBADF)
     }
 
-    /// Adds 1 to the eventfd's counter and wakes its waiters.
+    /// Adds 1 to the eventfd's counter and wakes its waiters.  Process
+    /// context, not from an eventfd's own wakeup (`eventfd_signal()`
+    /// would warn and drop the count): the ring is only posted to by
+    /// tasks running syslets and by `async_exec()`/`async_wait()`.
     pub(crate) fn signal(&self) {
-        // SAFETY: `self` holds a reference to the context.
+        // SAFETY: By the type invariant the context is alive while `self`
+        // is.
         unsafe { bindings::syslet_eventfd_signal(self.0.as_ptr()) }
     }
 }
 
 impl Drop for EventFd {
     fn drop(&mut self) {
-        // SAFETY: `self` owns one reference, dropped here once.
+        // SAFETY: By the type invariant `self` owns one reference; `drop()`
+        // runs once.
         unsafe { bindings::syslet_eventfd_put(self.0.as_ptr()) }
     }
 }

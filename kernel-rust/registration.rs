@@ -40,10 +40,12 @@ const DEFAULT_THREADS: u64 = 4;
 const FILL_WAIT_MS: u32 = 1000;
 
 /// The ring's user memory, validated at registration: every slot address
-/// is a user address.  Counts the completions stored into it.
+/// is a user address.  Counts the completions stored into it, and notes a
+/// fault (which breaks the ring).
 struct UserRing {
     base: u64,
     posts: usize,
+    faulted: bool,
 }
 
 impl UserRing {
@@ -55,11 +57,15 @@ impl UserRing {
 
 impl RingMem for UserRing {
     fn load(&mut self, slot: usize) -> Result<u64, Fault> {
-        glue::ring_load(self.slot(slot)?).ok_or(Fault)
+        let val = glue::ring_load(self.slot(slot)?);
+        self.faulted |= val.is_none();
+        val.ok_or(Fault)
     }
 
     fn store(&mut self, slot: usize, val: u64) -> Result<(), Fault> {
-        glue::ring_store(self.slot(slot)?, val).ok_or(Fault)?;
+        let stored = glue::ring_store(self.slot(slot)?, val);
+        self.faulted |= stored.is_none();
+        stored.ok_or(Fault)?;
         // The ring only ever stores completions.
         self.posts += 1;
         Ok(())
@@ -164,16 +170,16 @@ impl Registration {
         if !glue::ring_range_ok(head.completion_ring, bytes) {
             return Err(EFAULT);
         }
-        let eventfd = match head.flags & bindings::ASYNC_HEAD_EVENTFD {
-            0 => None,
-            _ => Some(EventFd::get(head.eventfd)?),
-        };
         let limit = glue::thread_limit();
         let threads = match head.max_nr_threads {
             0 => DEFAULT_THREADS.min(limit),
             n if n <= limit => n,
             _ => return Err(EINVAL),
         } as usize;
+        let eventfd = match head.flags & bindings::ASYNC_HEAD_EVENTFD {
+            0 => None,
+            _ => Some(EventFd::get(head.eventfd)?),
+        };
         let overflow = KVec::with_capacity(threads, GFP_KERNEL)?;
         let pool = Pool::new(threads)?;
         Arc::pin_init(
@@ -200,13 +206,17 @@ impl Registration {
         UserRing {
             base: self.mem_base,
             posts: 0,
+            faulted: false,
         }
     }
 
-    /// Tells the eventfd about the completions `mem` posted.
+    /// Tells the eventfd about the completions `mem` posted, and once more
+    /// if accessing it faulted: the ring is broken from now on, and an
+    /// event loop that only polls the eventfd must hear of it (its next
+    /// `async_wait()` fails with `EFAULT`).
     fn signal(&self, mem: &UserRing) {
         if let Some(eventfd) = &self.eventfd {
-            for _ in 0..mem.posts {
+            for _ in 0..mem.posts + usize::from(mem.faulted) {
                 eventfd.signal();
             }
         }
@@ -314,10 +324,12 @@ impl Registration {
             // Whoever waits for room may post now.
             self.posted.notify_all();
             let RingState { ring, overflow, .. } = &mut *st;
-            let n = match ring.available(&mut self.mem(), overflow) {
+            let mut mem = self.mem();
+            let n = match ring.available(&mut mem, overflow) {
                 Ok(n) => n,
                 Err(Fault) => {
                     st.broken = true;
+                    self.signal(&mem);
                     return Err(EFAULT);
                 }
             };
@@ -329,11 +341,18 @@ impl Registration {
                 return Err(ETIME);
             }
             // A timeout or a wakeup: look again (an early timeout sleeps
-            // again for the rest).
+            // again for the rest).  Without a timeout, a wakeup that
+            // delivers no signal to a handler (a stop, task work) restarts
+            // the call; with one it ends it, as for epoll_wait(), since a
+            // restart would start the interval anew.
             if let CondVarTimeoutResult::Signal { .. } =
                 self.posted.wait_interruptible_timeout(&mut st, left as _)
             {
-                return Err(EINTR);
+                return Err(if deadline.is_none() {
+                    ERESTARTNOHAND
+                } else {
+                    EINTR
+                });
             }
         }
     }

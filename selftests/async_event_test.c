@@ -23,6 +23,7 @@
 #include "async_util.h"
 
 static uint64_t ring[RING_SLOTS];
+static uint64_t small_ring[1];
 
 struct delayed_write {
 	int fd;
@@ -49,8 +50,17 @@ static int register_with(uint64_t *r, size_t slots, uint32_t flags, int32_t efd)
 		.eventfd = efd,
 	};
 
+	long ret;
+
 	memset(r, 0, slots * 8);
-	return sys_async_register(&head, sizeof(head));
+	ret = sys_async_register(&head, sizeof(head));
+	/*
+	 * An atom that blocks while no pool thread is idle yet blocks in
+	 * place; the tests below write only after async_exec() returned.
+	 */
+	if (!ret)
+		wait_pool_threads(2);
+	return ret;
 }
 
 /* The eventfd's counter, reset to 0; 0 if it was 0 (non-blocking fd). */
@@ -71,6 +81,8 @@ static int64_t elapsed_ms(int64_t t0)
 TEST(register_checks_flags_and_the_eventfd)
 {
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), fds[2];
+	struct syslet_uatom atom;
+	int64_t ret = 0;
 
 	ASSERT_LE(0, efd);
 	ASSERT_EQ(0, pipe(fds));
@@ -94,10 +106,16 @@ TEST(register_checks_flags_and_the_eventfd)
 	EXPECT_EQ(0, count_pool_threads());
 
 	ASSERT_EQ(0, register_with(ring, RING_SLOTS, ASYNC_HEAD_EVENTFD, efd));
+	/* A syslet that finishes synchronously posts nothing: no signal. */
+	init_atom(&atom, __NR_getppid, 0, &ret, NULL, 0);
+	EXPECT_EQ((long)(uintptr_t)&atom, sys_async_exec(&atom));
+	init_atom(&atom, __NR_getppid, SYSLET_SYNC, &ret, NULL, 0);
+	EXPECT_EQ((long)(uintptr_t)&atom, sys_async_exec(&atom));
+	EXPECT_EQ(getppid(), ret);
 	EXPECT_EQ(0, sys_async_wait(0));
-	EXPECT_EQ(0, sys_async_register(NULL, 0));
-	/* A synchronous syslet posts nothing, so signals nothing. */
+	EXPECT_EQ(0, ring[0]);
 	EXPECT_EQ(0, eventfd_take(efd));
+	EXPECT_EQ(0, sys_async_register(NULL, 0));
 	close(fds[0]);
 	close(fds[1]);
 	close(efd);
@@ -168,7 +186,171 @@ TEST(the_eventfd_counts_every_post)
 	EXPECT_EQ(0, in_thread(eventfd_counts_posts_body, NULL));
 }
 
-static uint64_t small_ring[1];
+/*
+ * The registration holds the eventfd it was given: another eventfd
+ * dup2()ed onto the number later is not signalled; and with every
+ * descriptor of it closed, signalling it is still safe (KASAN).
+ */
+static int eventfd_object_body(void *arg)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), keep, other, fds[2];
+	struct chain3 ch;
+
+	CHECK(efd >= 0 && pipe(fds) == 0);
+	CHECK(register_with(ring, RING_SLOTS, ASYNC_HEAD_EVENTFD, efd) == 0);
+	keep = dup(efd);
+	other = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	CHECK(keep >= 0 && other >= 0 && dup2(other, efd) == efd);
+	init_chain3(&ch, fds[0]);
+	CHECK(sys_async_exec(&ch.r.atom) == 0);
+	CHECK(write(fds[1], "x", 1) == 1);
+	CHECK(sys_async_wait(3) == 3);
+	CHECK(eventfd_take(keep) == 3);
+	CHECK(eventfd_take(efd) == 0 && eventfd_take(other) == 0);
+	CHECK(sys_async_register(NULL, 0) == 0);
+
+	/* Every descriptor of the registered eventfd closed. */
+	CHECK(register_with(ring, RING_SLOTS, ASYNC_HEAD_EVENTFD, keep) == 0);
+	close(keep);
+	init_chain3(&ch, fds[0]);
+	CHECK(sys_async_exec(&ch.r.atom) == 0);
+	CHECK(write(fds[1], "y", 1) == 1);
+	CHECK(sys_async_wait(3) == 3);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	close(efd);
+	close(other);
+	close(fds[0]);
+	close(fds[1]);
+	return 0;
+}
+
+TEST(the_registration_holds_the_eventfd_it_was_given)
+{
+	EXPECT_EQ(0, in_thread(eventfd_object_body, NULL));
+}
+
+/*
+ * An event loop that only polls the eventfd: with a one-slot ring, the
+ * completions that found the ring full come in when it flushes
+ * (async_wait(0, NULL)) after consuming, never by themselves.
+ */
+static int epoll_only_body(void *arg)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), fds[2], seen = 0;
+	struct pollfd pfd = { .events = POLLIN };
+	struct chain3 ch;
+	uint64_t want[3], e;
+
+	CHECK(efd >= 0 && pipe(fds) == 0);
+	CHECK(register_with(small_ring, 1, ASYNC_HEAD_EVENTFD, efd) == 0);
+	init_chain3(&ch, fds[0]);
+	want[0] = (uintptr_t)&ch.r.atom;
+	want[1] = (uintptr_t)&ch.b;
+	want[2] = (uintptr_t)&ch.c;
+	CHECK(sys_async_exec(&ch.r.atom) == 0);
+	CHECK(write(fds[1], "x", 1) == 1);
+	pfd.fd = efd;
+	while (seen < 3) {
+		CHECK(poll(&pfd, 1, 20000) == 1);
+		CHECK(eventfd_take(efd) >= 1);
+		e = __atomic_load_n(&small_ring[0], __ATOMIC_ACQUIRE);
+		if (e) {
+			CHECK(e == want[seen]);
+			__atomic_store_n(&small_ring[0], 0, __ATOMIC_RELEASE);
+			seen++;
+		}
+		/* The flush: posts what waited, which signals again. */
+		CHECK(sys_async_wait(0) >= 0);
+	}
+	CHECK(sys_async_register(NULL, 0) == 0);
+	close(efd);
+	close(fds[0]);
+	close(fds[1]);
+	return 0;
+}
+
+TEST(an_epoll_loop_flushes_a_full_ring)
+{
+	EXPECT_EQ(0, in_thread(epoll_only_body, NULL));
+}
+
+/* The ring breaks: the eventfd fires once, async_wait() says -EFAULT. */
+static int broken_ring_body(void *arg)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), fds[2];
+	struct pollfd pfd = { .events = POLLIN };
+	uint64_t *page;
+	struct read_atom r;
+
+	CHECK(efd >= 0 && pipe(fds) == 0);
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(page != MAP_FAILED);
+	CHECK(register_with(page, 4, ASYNC_HEAD_EVENTFD, efd) == 0);
+	init_read_atom(&r, fds[0], 0, NULL);
+	CHECK(sys_async_exec(&r.atom) == 0);
+	CHECK(mprotect(page, 4096, PROT_READ) == 0);
+	CHECK(write(fds[1], "x", 1) == 1);
+	pfd.fd = efd;
+	CHECK(poll(&pfd, 1, 20000) == 1);
+	CHECK(eventfd_take(efd) == 1);
+	CHECK(page[0] == 0);
+	CHECK(sys_async_wait(0) == -1 && errno == EFAULT);
+	CHECK(r.ret == 1);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	munmap(page, 4096);
+	close(efd);
+	close(fds[0]);
+	close(fds[1]);
+	return 0;
+}
+
+TEST(a_broken_ring_signals_the_eventfd_once)
+{
+	EXPECT_EQ(0, in_thread(broken_ring_body, NULL));
+}
+
+/*
+ * A stop and continue while async_wait() sleeps without a timeout, with
+ * no handler to run: the call goes on (it is restarted), it does not fail
+ * with EINTR.  A child process stops and continues us, then writes.
+ */
+static int stop_cont_body(void *arg)
+{
+	struct read_atom r;
+	pid_t me = getpid(), child;
+	int fds[2], status;
+	long n;
+
+	CHECK(pipe(fds) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
+	init_read_atom(&r, fds[0], 0, NULL);
+	CHECK(sys_async_exec(&r.atom) == 0);
+	child = fork();
+	CHECK(child >= 0);
+	if (child == 0) {
+		sleep_ms(300);
+		kill(me, SIGSTOP);
+		sleep_ms(100);
+		kill(me, SIGCONT);
+		sleep_ms(300);
+		_exit(write(fds[1], "x", 1) == 1 ? 0 : 1);
+	}
+	n = sys_async_wait(1);
+	CHECK(n == 1);
+	CHECK(waitpid(child, &status, 0) == child && status == 0);
+	CHECK(r.ret == 1);
+	CHECK(sys_async_register(NULL, 0) == 0);
+	close(fds[0]);
+	close(fds[1]);
+	return 0;
+}
+
+TEST(a_stop_does_not_end_an_untimed_wait)
+{
+	EXPECT_EQ(0, in_thread(stop_cont_body, NULL));
+}
 
 /*
  * With a one-slot ring, completions wait in the kernel: each signals the
@@ -188,6 +370,8 @@ static int eventfd_waits_for_the_ring_body(void *arg)
 	want[2] = (uintptr_t)&ch.c;
 	CHECK(sys_async_exec(&ch.r.atom) == 0);
 	CHECK(write(fds[1], "x", 1) == 1);
+	/* The read in the slot, b queued behind it: only one signal. */
+	CHECK(sys_async_wait(2) == 2);
 	while (seen < 3) {
 		/* One entry in the ring, the next one waiting for the slot. */
 		CHECK(sys_async_wait(1) >= 1);
@@ -281,8 +465,11 @@ static int timeout_body(void *arg)
 
 	CHECK(pipe(fds) == 0);
 	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
 	/* Nothing in flight: returns at once, timeout or not. */
+	t0 = now_ms();
 	CHECK(sys_async_wait_timeout(1, &ts) == 0);
+	CHECK(elapsed_ms(t0) < 120);
 	init_read_atom(&r, fds[0], 0, NULL);
 	CHECK(sys_async_exec(&r.atom) == 0);
 
@@ -329,14 +516,18 @@ static void on_usr1(int sig)
 struct kicker {
 	pthread_t target;
 	int ms;
+	int done;
 };
 
+/* Signals @target every @ms until it says it is done waiting. */
 static void *kick_main(void *p)
 {
 	struct kicker *k = p;
 
-	sleep_ms(k->ms);
-	pthread_kill(k->target, SIGUSR1);
+	while (!__atomic_load_n(&k->done, __ATOMIC_ACQUIRE)) {
+		sleep_ms(k->ms);
+		pthread_kill(k->target, SIGUSR1);
+	}
 	return NULL;
 }
 
@@ -349,23 +540,30 @@ static int timed_wait_signal_body(void *arg)
 	pthread_t kicker;
 	int64_t t0;
 	int fds[2];
+	long ret;
 
 	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
 	CHECK(pipe(fds) == 0);
 	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
 	init_read_atom(&r, fds[0], 0, NULL);
 	CHECK(sys_async_exec(&r.atom) == 0);
-	CHECK(pthread_create(&kicker, NULL, kick_main, &k) == 0);
 	t0 = now_ms();
-	CHECK(sys_async_wait_timeout(1, &ts) == -1 && errno == EINTR);
-	CHECK(elapsed_ms(t0) < 20000);
+	CHECK(pthread_create(&kicker, NULL, kick_main, &k) == 0);
+	ret = sys_async_wait_timeout(1, &ts);
+	__atomic_store_n(&k.done, 1, __ATOMIC_RELEASE);
 	pthread_join(kicker, NULL);
+	CHECK(ret == -1 && errno == EINTR);
+	CHECK(elapsed_ms(t0) >= 50);
 	/* The largest timeout is "forever", and a signal still ends it. */
 	ts.tv_sec = INT64_MAX;
 	ts.tv_nsec = 999999999;
+	k.done = 0;
 	CHECK(pthread_create(&kicker, NULL, kick_main, &k) == 0);
-	CHECK(sys_async_wait_timeout(1, &ts) == -1 && errno == EINTR);
+	ret = sys_async_wait_timeout(1, &ts);
+	__atomic_store_n(&k.done, 1, __ATOMIC_RELEASE);
 	pthread_join(kicker, NULL);
+	CHECK(ret == -1 && errno == EINTR);
 	CHECK(write(fds[1], "x", 1) == 1);
 	CHECK(sys_async_wait_timeout(1, &ts) == 1);
 	CHECK(sys_async_register(NULL, 0) == 0);
@@ -388,7 +586,7 @@ TEST(async_wait_rejects_bad_timeouts)
 		{ .tv_sec = INT64_MIN, .tv_nsec = 0 },
 	};
 	struct __kernel_timespec ok = { .tv_sec = 0, .tv_nsec = 1000 };
-	/* Unmapped, top of the address space, kernel, misaligned read-only. */
+	/* Low, top of the address space, kernel, unmapped. */
 	const void *unreadable[] = {
 		(void *)8,
 		(void *)-8UL,

@@ -526,15 +526,6 @@ static inline void syslet_prep_getpid(struct syslet_op *op)
 }
 
 /**
- * syslet_prep_gettid() - prepare gettid(), which tells what task ran the atom
- * @op: the op
- */
-static inline void syslet_prep_gettid(struct syslet_op *op)
-{
-	syslet_prep(op, __NR_gettid, 0);
-}
-
-/**
  * syslet_prep_nanosleep() - prepare nanosleep(@req, @rem)
  * @op: the op
  * @req: interval; read when the atom runs
@@ -927,7 +918,10 @@ static inline int syslet_ring_init(struct syslet_ring *r, unsigned int entries,
  * unregistered, so its memory is freed only once the kernel is done with
  * it: until then this returns -EBUSY and keeps the memory and the eventfd.
  * Go on consuming the ring (a completion waiting for a free slot keeps its
- * syslet in flight; syslet_ring_wait() still works) and call this again.
+ * syslet in flight; syslet_ring_wait() still works while one is) and call
+ * this again.  Once the last one is done, syslet_ring_wait() fails with
+ * -EINVAL like without a registration; entries still in the ring stay
+ * there for syslet_ring_peek() until this frees it.
  *
  * Return: 0, -EBUSY (syslets in flight; the ring is unregistered and no
  * new syslet can use it), -EINVAL (@r is not registered, or this thread
@@ -1126,12 +1120,35 @@ static inline int syslet_ring_wait(struct syslet_ring *r, unsigned int min,
 }
 
 /**
+ * syslet_ring_flush() - let completions that wait in the kernel in
+ * @r: the ring (registered by the calling thread)
+ *
+ * A completion that found the ring full waits in the kernel (its syslet
+ * waits with it) and is posted by the next async_wait() or async_exec(),
+ * not when user space frees a slot.  An event loop that only polls the
+ * eventfd calls this after a pass that consumed entries, at least when
+ * the pass found the ring full; it is cheap when nothing waits.  Also
+ * tells of a broken ring.
+ *
+ * Return: the number of completions available (see syslet_ring_wait()),
+ * or a negative errno: -EFAULT when the ring is broken (register again),
+ * -EINVAL when @r is not registered.
+ */
+static inline int syslet_ring_flush(struct syslet_ring *r)
+{
+	return syslet_ring_wait(r, 0, NULL);
+}
+
+/**
  * syslet_ring_drain_eventfd() - reset the ring's eventfd
  * @r: the ring
  *
  * For event loops: once the eventfd polled readable, drain it, then
- * consume the ring.  An eventfd passed to syslet_ring_init_mem() should be
- * non-blocking (EFD_NONBLOCK), else this blocks while its count is 0.
+ * consume the ring, then syslet_ring_flush().  The kernel also signals
+ * the eventfd once when the ring breaks: an empty ring after a wakeup
+ * means syslet_ring_flush() will say -EFAULT.  An eventfd passed to
+ * syslet_ring_init_mem() should be non-blocking (EFD_NONBLOCK), else this
+ * blocks while its count is 0.
  *
  * Return: the number of posts since the last drain (at most INT_MAX), 0 if
  * none, -EINVAL if @r has no eventfd, or another negative errno.

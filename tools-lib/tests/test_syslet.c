@@ -222,8 +222,6 @@ static void typed_helpers(void)
 	EXPECT(op_is(&op, __NR_fsync, 0, 1, (__u64[]){ 8 }));
 	syslet_prep_getpid(&op);
 	EXPECT(op_is(&op, __NR_getpid, 0, 0, NULL));
-	syslet_prep_gettid(&op);
-	EXPECT(op_is(&op, __NR_gettid, 0, 0, NULL));
 #ifdef __NR_nanosleep
 	syslet_prep_nanosleep(&op, &req, &rem);
 	EXPECT(op_is(&op, __NR_nanosleep, 0, 2,
