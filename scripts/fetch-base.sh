@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Fetch Debian's linux-source-7.3 (trixie-backports, falling back to sid)
-# without touching the system's apt configuration, and import it as a git
-# repository at $BASE_REPO (branch "base"). Cached: a second run does nothing.
+# Fetch Debian's linux-source-7.3, pinned to one version and checksum
+# (trixie-backports, then sid, then snapshot.debian.org once the archive
+# has moved on), without touching the system's apt configuration, and
+# import it as a git repository at $BASE_REPO (branch "base"), whose commit
+# id is pinned too.  Cached: a second run does nothing.
 . "$(dirname "$0")/lib.sh"
+
+PIN_PKG=linux-source-7.3
+PIN_VERSION=7.3.4-1~bpo13+1
+PIN_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
+PIN_SHA1=94589443b986be97e5c0a149375aad80b208c7d6	# snapshot.debian.org's file id
+PIN_COMMIT=46008b8459732a5c788eb962ca769478b3874a15	# the series' base-commit
 
 if git -C "$BASE_REPO" rev-parse -q --verify base >/dev/null 2>&1; then
 	step "base tree: cached at $BASE_REPO ($(git -C "$BASE_REPO" log -1 --format=%s base))"
@@ -26,18 +34,25 @@ fetch_from() {	# suite
 	mkdir -p "$APT/cache/archives/partial"
 	info "apt update ($suite)"
 	apt-get "${opts[@]}" update -q >/dev/null || return 1
-	local pkg
-	pkg=$(apt-cache "${opts[@]}" pkgnames linux-source-7. 2>/dev/null | sort -V | tail -1)
-	[ -n "$pkg" ] || return 1
-	info "downloading $pkg from $suite"
-	(cd "$APT/debs" && apt-get "${opts[@]}" download -q "$pkg") || return 1
+	info "downloading $PIN_PKG=$PIN_VERSION from $suite"
+	(cd "$APT/debs" && apt-get "${opts[@]}" download -q "$PIN_PKG=$PIN_VERSION" 2>/dev/null) ||
+		return 1
 }
 
-step "base tree: fetching Debian linux-source-7.3"
+fetch_snapshot() {
+	info "downloading $PIN_PKG $PIN_VERSION from snapshot.debian.org"
+	curl -fsSL --retry 3 -o "$APT/debs/${PIN_PKG}_${PIN_VERSION}_all.deb" \
+		"https://snapshot.debian.org/file/$PIN_SHA1"
+}
+
+step "base tree: fetching Debian $PIN_PKG $PIN_VERSION"
 rm -f "$APT"/debs/*.deb
-fetch_from trixie-backports || fetch_from sid || die "could not download linux-source-7.* from Debian"
+fetch_from trixie-backports || fetch_from sid || fetch_snapshot ||
+	die "could not download $PIN_PKG $PIN_VERSION from Debian or snapshot.debian.org"
 deb=$(ls "$APT"/debs/*.deb | head -1)
-info "got $(basename "$deb")"
+echo "$PIN_SHA256  $deb" | sha256sum -c --quiet - ||
+	die "$(basename "$deb") does not have the pinned SHA-256 $PIN_SHA256"
+info "got $(basename "$deb") (SHA-256 checked)"
 
 step "base tree: unpacking"
 work=$CACHE/unpack
@@ -77,6 +92,8 @@ git add -A -f	# the tarball is a git archive: every file in it is tracked upstre
 GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z" \
 	git -c user.name=syslet-base -c user.email=syslet-base@localhost \
 	commit -q -m "Linux $version (Debian linux-source-$(basename "$deb" | cut -d_ -f2))"
+[ "$(git rev-parse base)" = "$PIN_COMMIT" ] ||
+	die "the imported tree is commit $(git rev-parse base), not the pinned $PIN_COMMIT"
 cd /
 mv "$BASE_REPO.tmp" "$BASE_REPO"
-info "imported Linux $version at $BASE_REPO"
+info "imported Linux $version at $BASE_REPO (commit $PIN_COMMIT)"

@@ -7,7 +7,8 @@ PKGS=(
 	rustc-web rust-web-src
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	make flex bison bc libelf-dev libssl-dev cpio kmod rsync
-	git patch xz-utils zstd python3 python3-pip
+	git patch xz-utils zstd python3 python3-pip curl ca-certificates
+	groff-base mandoc
 	qemu-system-x86 busybox-static
 	gcc libc6-dev
 	qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross

@@ -93,6 +93,16 @@ while read -r verdict patch; do
 done < <(bash "$TOP/scripts/checkpatch.sh" 2>&1 | tee "$CACHE/test-checkpatch.log" | grep -E '^(ok|FAIL) ')
 grep -q '^FAIL' "$CACHE/test-checkpatch.log" && sed -n '/^FAIL/,/^ok/p' "$CACHE/test-checkpatch.log" | head -60
 
+# kernel-doc: no warning in any C file or header the series adds.
+check "kernel-doc -none -Wall on the files the series adds" bash -c '
+	cd "$0" && files=$(git diff --name-only --diff-filter=A base HEAD -- "*.c" "*.h" |
+		grep -v "^tools/testing/\|^samples/\|/tests/") &&
+	out=$(scripts/kernel-doc -none -Wall $files 2>&1) && [ -z "$out" ] || { echo "$out"; false; }' "$TREE"
+# Man pages as the man-pages project lints them.
+check "man pages: groff -man -ww and mandoc -Tlint clean" bash -c '
+	out=$(for f in "$0"/man/man2/*.2; do groff -man -ww -z "$f"; mandoc -Tlint -W warning "$f"; done 2>&1) &&
+	[ -z "$out" ] || { echo "$out"; false; }' "$TOP"
+
 # One architecture: build, kselftests, boot, results.  Returns non-zero
 # when there is nothing more to test for it.
 test_arch() {
