@@ -102,6 +102,7 @@ check "kernel-doc -none -Wall on the files the series adds" bash -c '
 check "man pages: groff -man -ww and mandoc -Tlint clean" bash -c '
 	out=$(for f in "$0"/man/man2/*.2; do groff -man -ww -z "$f"; mandoc -Tlint -W warning "$f"; done 2>&1) &&
 	[ -z "$out" ] || { echo "$out"; false; }' "$TOP"
+check "man pages: the EXAMPLES programs compile" bash "$TOP/scripts/check-man-examples.sh"
 
 # One architecture: build, kselftests, boot, results.  Returns non-zero
 # when there is nothing more to test for it.
