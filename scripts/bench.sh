@@ -3,20 +3,35 @@
 # Run the syslet benchmark in the built kernel: one vCPU, QEMU's -icount
 # shift=0 so that the guest's CLOCK_MONOTONIC counts one ns per
 # instruction (repeatable instruction counts, not wall time).  Needs
-# scripts/build.sh and scripts/kselftest-build.sh first.
+# scripts/kselftest-build.sh first.  --prod measures the production-like
+# kernel (scripts/build.sh --prod: no lockdep, KASAN or other debug
+# options), building it first, incrementally; without it, the test kernel.
 #
-#   scripts/bench.sh [x86_64]
+#   scripts/bench.sh [x86_64] [--prod]
 . "$(dirname "$0")/lib.sh"
 
-arch=${1:-x86_64}
+arch=x86_64
+prod=
+while (($#)); do
+	case $1 in
+	--prod) prod=1 ;;
+	x86_64) arch=$1 ;;
+	*) die "usage: $0 [x86_64] [--prod]" ;;
+	esac
+	shift
+done
 image=$(kernel_image "$arch")
+if [ -n "$prod" ]; then
+	bash "$TOP/scripts/build.sh" "$arch" --prod || die "building the production-like kernel failed"
+	image=${image/\/build-$arch\//\/build-$arch-prod\/}
+fi
 bench=$CACHE/kselftest-$arch/syslet/syslet_bench
 [ -f "$image" ] || die "no kernel image at $image (run scripts/build.sh)"
 [ -x "$bench" ] || die "no benchmark at $bench (run scripts/kselftest-build.sh)"
-res=$CACHE/bench-$arch
+res=$CACHE/bench-$arch${prod:+-prod}
 rm -rf "$res"
 mkdir -p "$res"
-step "benchmark ($arch): one vCPU, -icount shift=0 (ns = instructions)"
+step "benchmark ($arch, ${prod:+production-like}${prod:-test} kernel): one vCPU, -icount shift=0 (ns = instructions)"
 timeout 900 vng --run "$image" --disable-kvm --cpus 1 --memory 1G --verbose \
 	--append "$X86_GUEST_APPEND" \
 	--qemu-opts='-icount shift=0,sleep=off' --rwdir="$res" \

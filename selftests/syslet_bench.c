@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,88 @@ static void chained_preads(void)
 	sys_async_exec(&preads[0]);
 }
 
+/* Chains of 1..64 getppid() atoms that store their results. */
+#define MAX_CHAIN	64
+#define CHAIN_EXECS	100
+static struct syslet_uatom rchain[MAX_CHAIN];
+static int64_t rchain_ret[MAX_CHAIN];
+static int chain_len;
+
+static void direct_getppid_n(void)
+{
+	int i, j;
+
+	for (i = 0; i < CHAIN_EXECS; i++)
+		for (j = 0; j < chain_len; j++)
+			syscall(__NR_getppid);
+}
+
+static void chained_getppid_n(void)
+{
+	int i;
+
+	for (i = 0; i < CHAIN_EXECS; i++)
+		sys_async_exec(&rchain[MAX_CHAIN - chain_len]);
+}
+
+/* 16 cached preads of 64 bytes: the per-atom cost without the copy. */
+static uint64_t small_len_arg = 64;
+static struct syslet_uatom small_preads[READS];
+
+static void direct_small_preads(void)
+{
+	int i;
+
+	for (i = 0; i < READS; i++)
+		pread(fd, buf[i], 64, i * 4096);
+}
+
+static void chained_small_preads(void)
+{
+	sys_async_exec(&small_preads[0]);
+}
+
+/* A futex wake/wait round trip between two threads, for the handoff. */
+static int ping, pong;
+static int stop_ponger;
+
+static void futex_wait(int *word, int val)
+{
+	syscall(__NR_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake(int *word)
+{
+	syscall(__NR_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void *ponger(void *arg)
+{
+	int seen = 0;
+
+	while (!__atomic_load_n(&stop_ponger, __ATOMIC_ACQUIRE)) {
+		while (__atomic_load_n(&ping, __ATOMIC_ACQUIRE) == seen &&
+		       !__atomic_load_n(&stop_ponger, __ATOMIC_ACQUIRE))
+			futex_wait(&ping, seen);
+		seen = __atomic_load_n(&ping, __ATOMIC_ACQUIRE);
+		__atomic_store_n(&pong, seen, __ATOMIC_RELEASE);
+		futex_wake(&pong);
+	}
+	return arg;
+}
+
+static void futex_round_trips(void)
+{
+	int i, v;
+
+	for (i = 0; i < CALLS / 10; i++) {
+		v = __atomic_add_fetch(&ping, 1, __ATOMIC_RELEASE);
+		futex_wake(&ping);
+		while (__atomic_load_n(&pong, __ATOMIC_ACQUIRE) != v)
+			futex_wait(&pong, v - 1);
+	}
+}
+
 static uint64_t ring[8];
 static unsigned int ring_head;
 static struct syslet_uatom async_atom;
@@ -138,7 +221,9 @@ static double best(void (*fn)(void))
 int main(void)
 {
 	char path[] = "/tmp/syslet_bench.XXXXXX";
-	double direct, chained, single, umem, pdirect, pchained;
+	static const int lens[] = { 1, 2, 4, 8, 16, 64 };
+	double direct, chained, single, umem, pdirect, pchained, sdirect, schained;
+	double ndirect[6], nchained[6], futex_rt;
 	pthread_t t;
 	int i;
 
@@ -162,6 +247,13 @@ int main(void)
 			  &fd_arg, &buf_arg[i], &len_arg, &off_arg[i]);
 	}
 	direct_preads();	/* warm the page cache */
+	for (i = 0; i < READS; i++)
+		init_atom(&small_preads[i], __NR_pread64, 0, NULL,
+			  i + 1 < READS ? &small_preads[i + 1] : NULL, 4,
+			  &fd_arg, &buf_arg[i], &small_len_arg, &off_arg[i]);
+	for (i = 0; i < MAX_CHAIN; i++)
+		init_atom(&rchain[i], __NR_getppid, 0, &rchain_ret[i],
+			  i + 1 < MAX_CHAIN ? &rchain[i + 1] : NULL, 0);
 
 	direct = best(direct_getppid) / CALLS;
 	chained = best(chained_getppid) / CALLS;
@@ -169,6 +261,20 @@ int main(void)
 	umem = best(direct_umem_add) / CALLS;
 	pdirect = best(direct_preads);
 	pchained = best(chained_preads);
+	sdirect = best(direct_small_preads);
+	schained = best(chained_small_preads);
+	for (i = 0; i < 6; i++) {
+		chain_len = lens[i];
+		ndirect[i] = best(direct_getppid_n) / CHAIN_EXECS;
+		nchained[i] = best(chained_getppid_n) / CHAIN_EXECS;
+	}
+	if (pthread_create(&t, NULL, ponger, NULL))
+		return 1;
+	futex_rt = best(futex_round_trips) / (CALLS / 10);
+	__atomic_store_n(&stop_ponger, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&ping, 1, __ATOMIC_RELEASE);
+	futex_wake(&ping);
+	pthread_join(t, NULL);
 	if (pthread_create(&t, NULL, registered_main, NULL) == 0)
 		pthread_join(t, NULL);
 
@@ -181,10 +287,22 @@ int main(void)
 	printf("%d cached 4 KiB pread()s:             %8.0f ns\n", READS, pdirect);
 	printf("the same %d pread()s as one syslet:   %8.0f ns (%.2fx)\n",
 	       READS, pchained, pchained / pdirect);
+	printf("%d cached 64-byte pread()s:           %8.0f ns\n", READS, sdirect);
+	printf("the same %d pread()s as one syslet:   %8.0f ns (%.2fx)\n",
+	       READS, schained, schained / sdirect);
+	for (i = 0; i < 6; i++) {
+		printf("chain of %2d getppid() atoms with ret_ptr: %8.0f ns per atom",
+		       lens[i], nchained[i] / lens[i]);
+		printf(", vs %2d calls %8.0f (%.2fx)\n", lens[i], ndirect[i],
+		       nchained[i] / ndirect[i]);
+	}
+	printf("futex wake/wait round trip between two threads: %8.0f ns\n", futex_rt);
 	printf("registered: getppid() atom in a chain: %8.0f ns per atom (%.2fx)\n",
 	       registered_chain, registered_chain / direct);
-	printf("handoff round trip (SYSLET_ASYNC getppid(), async_wait(1)): %8.0f ns (%.2fx)\n",
-	       handoff, handoff / direct);
+	printf("handoff round trip (SYSLET_ASYNC getppid(), async_wait(1)): %8.0f ns",
+	       handoff);
+	printf(" (%.2fx getppid, %.2fx futex round trip)\n", handoff / direct,
+	       handoff / futex_rt);
 	close(fd);
 	return 0;
 }
