@@ -31,7 +31,9 @@ bench=$CACHE/kselftest-$arch/syslet/syslet_bench
 res=$CACHE/bench-$arch${prod:+-prod}
 rm -rf "$res"
 mkdir -p "$res"
-step "benchmark ($arch, ${prod:+production-like}${prod:-test} kernel): one vCPU, -icount shift=0 (ns = instructions)"
+kind=test
+[ -z "$prod" ] || kind=production-like
+step "benchmark ($arch, $kind kernel): one vCPU, -icount shift=0 (ns = instructions)"
 timeout 900 vng --run "$image" --disable-kvm --cpus 1 --memory 1G --verbose \
 	--append "$X86_GUEST_APPEND" \
 	--qemu-opts='-icount shift=0,sleep=off' --rwdir="$res" \
