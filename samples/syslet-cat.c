@@ -130,27 +130,10 @@ static void msg(const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * The error of a system call this kernel does not have, which is what
- * async_exec() gives without CONFIG_SYSLET (asked of the kernel rather
- * than spelled out: that error means "no such system call" and nothing
- * else).
- */
-static int no_syscall_error(void)
-{
-	int saved_errno = errno, err;
-
-	errno = 0;
-	syscall(-1L);
-	err = -errno;
-	errno = saved_errno;
-	return err;
-}
-
 /* Explains the errors that mean "no syslets here". */
 static const char *syslet_hint(int err)
 {
-	if (err == no_syscall_error())
+	if (err == syslet_nosys())
 		return " (no syslets in this kernel: they need CONFIG_SYSLET, x86_64 or arm64)";
 	if (err == -EPERM)
 		return " (syslets are disabled: /proc/sys/kernel/syslet_disabled)";
@@ -1001,7 +984,7 @@ static int run_checks(const char *argv0)
 		t.self = argv0;
 
 	ret = probe_syslets();
-	if (ret == no_syscall_error() || ret == -EPERM) {
+	if (ret == syslet_nosys() || ret == -EPERM) {
 		printf("1..0 # SKIP async_exec: %s%s\n", strerror(-ret),
 		       syslet_hint(ret));
 		return EXIT_SKIP;

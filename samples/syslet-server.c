@@ -116,23 +116,6 @@ struct reply_hdr {
  */
 static unsigned char *pattern;
 
-/*
- * The error of a system call this kernel does not have, which is what
- * async_exec() gives without CONFIG_SYSLET (asked of the kernel rather
- * than spelled out: that error means "no such system call" and nothing
- * else).
- */
-static int no_syscall_error(void)
-{
-	int saved_errno = errno, err;
-
-	errno = 0;
-	syscall(-1L);
-	err = -errno;
-	errno = saved_errno;
-	return err;
-}
-
 static int pattern_init(void)
 {
 	__u64 x = 0x9e3779b97f4a7c15ULL;
@@ -847,7 +830,7 @@ static int server_main(struct server *s, int listen_fd, int stop_fd,
 	for (i = 0; i < MAX_CONNS; i++)
 		s->conns[i].fd = -1;
 	ret = s->mode->init ? s->mode->init(s) : 0;
-	if (ret == no_syscall_error() || ret == -EPERM) {
+	if (ret == syslet_nosys() || ret == -EPERM) {
 		ready(s, EXIT_SKIP, ret);
 		return EXIT_SKIP;
 	}
@@ -1513,7 +1496,7 @@ static int run_check(void)
 	int ret;
 
 	ret = probe_syslets();
-	if (ret == no_syscall_error() || ret == -EPERM) {
+	if (ret == syslet_nosys() || ret == -EPERM) {
 		printf("1..0 # SKIP async_exec: %s (%s)\n", strerror(-ret),
 		       ret != -EPERM ? "no syslets in this kernel" :
 		       "syslets are disabled: /proc/sys/kernel/syslet_disabled");

@@ -25,21 +25,6 @@
 static uint64_t ring[RING_SLOTS];
 static uint64_t small_ring[1];
 
-struct delayed_write {
-	int fd;
-	int ms;
-};
-
-static void *delayed_write_main(void *p)
-{
-	struct delayed_write *dw = p;
-
-	sleep_ms(dw->ms);
-	if (write(dw->fd, "x", 1) != 1)
-		abort();
-	return NULL;
-}
-
 static int register_with(uint64_t *r, size_t slots, uint32_t flags, int32_t efd)
 {
 	struct async_head_user head = {

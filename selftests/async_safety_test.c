@@ -239,13 +239,14 @@ TEST(ring_range_is_validated_at_registration)
 }
 
 /* Polls async_wait(1) for up to @ms until it fails with EFAULT. */
-static bool async_wait_reports_efault(int ms)
+/* async_wait(min_events) fails with @err within @ms milliseconds. */
+static bool async_wait_fails_with(long min_events, int err, int ms)
 {
 	int64_t end = now_ms() + ms;
 
 	do {
 		errno = 0;
-		if (sys_async_wait(1) == -1 && errno == EFAULT)
+		if (sys_async_wait(min_events) == -1 && errno == err)
 			return true;
 		sleep_ms(10);
 	} while (now_ms() < end);
@@ -277,7 +278,7 @@ static int broken_ring_body(void *arg)
 	 * The completion cannot be posted: the ring reports EFAULT (reading
 	 * it can fault before the atom even ran, so wait for its result)...
 	 */
-	CHECK(async_wait_reports_efault(2000));
+	CHECK(async_wait_fails_with(1, EFAULT, 2000));
 	for (int i = 0; i < 200 && __atomic_load_n(&ret, __ATOMIC_ACQUIRE) != getppid(); i++)
 		sleep_ms(10);
 	CHECK(ret == getppid());
@@ -287,9 +288,14 @@ static int broken_ring_body(void *arg)
 	if (!unmap)
 		CHECK(r[0] == 0);
 
-	/* The thread can drop the broken registration and carry on. */
+	/*
+	 * The thread can drop the broken registration and carry on.  The
+	 * atom's result is stored before its flight ends, and until then
+	 * async_wait() still serves the old ring (EFAULT): the registration
+	 * is gone (EINVAL) only once the flight has ended.
+	 */
 	CHECK(sys_async_register(NULL, 0) == 0);
-	CHECK(sys_async_wait(0) == -1 && errno == EINVAL);
+	CHECK(async_wait_fails_with(0, EINVAL, 2000));
 	memset(ring, 0, sizeof(ring));
 	CHECK(register_when_idle(ring, RING_SLOTS, 2, 2000) == 0);
 	init_atom(&a, __NR_getppid, SYSLET_ASYNC, &ret, NULL, 0);
@@ -1086,34 +1092,19 @@ TEST(seccomp_kill_in_an_async_chain_kills_the_process)
 #endif
 }
 
-struct late_write {
-	int fd;
-	int ms;
-};
-
-static void *late_write_main(void *p)
-{
-	struct late_write *lw = p;
-
-	sleep_ms(lw->ms);
-	if (write(lw->fd, "x", 1) != 1)
-		abort();
-	return NULL;
-}
-
 /*
  * A blocking read atom, woken by a write 100 ms later.  Returns what
  * async_exec() returned once the read is done (0 after a handoff).
  */
 static long blocking_read(int rfd, int wfd, struct read_atom *r)
 {
-	struct late_write lw = { .fd = wfd, .ms = 100 };
+	struct delayed_write lw = { .fd = wfd, .ms = 100 };
 	pthread_t t;
 	long ret;
 	int i;
 
 	init_read_atom(r, rfd, 0, NULL);
-	if (pthread_create(&t, NULL, late_write_main, &lw))
+	if (pthread_create(&t, NULL, delayed_write_main, &lw))
 		return -1;
 	ret = sys_async_exec(&r->atom);
 	pthread_join(t, NULL);
@@ -1181,10 +1172,10 @@ static int netns_body(void *arg)
 	init_atom(&sock, __NR_socket, 0, &fd, NULL, 3, &domain, &type, &proto);
 	init_read_atom(&r, p[0], 0, &sock);
 	{
-		struct late_write lw = { .fd = p[1], .ms = 100 };
+		struct delayed_write lw = { .fd = p[1], .ms = 100 };
 		pthread_t t;
 
-		CHECK(pthread_create(&t, NULL, late_write_main, &lw) == 0);
+		CHECK(pthread_create(&t, NULL, delayed_write_main, &lw) == 0);
 		CHECK(sys_async_exec(&r.atom) == (long)(uintptr_t)&sock);
 		pthread_join(t, NULL);
 	}
@@ -1701,7 +1692,7 @@ static int traced_atoms_body(void *arg)
 		struct syslet_uatom atom;
 		int64_t ret;
 	} g;
-	struct late_write lw;
+	struct delayed_write lw;
 	struct read_atom r;
 	char what[128], *trace;
 	const char *hit;
@@ -1716,7 +1707,7 @@ static int traced_atoms_body(void *arg)
 	CHECK(write_str(TRACE_INSTANCE "/events/syslet/enable", "1") == 0);
 	lw.fd = p[1];
 	lw.ms = 100;
-	CHECK(pthread_create(&t, NULL, late_write_main, &lw) == 0);
+	CHECK(pthread_create(&t, NULL, delayed_write_main, &lw) == 0);
 	/* getppid() runs in place, the read blocks and hands off. */
 	CHECK(sys_async_exec(&g.atom) == 0);
 	pthread_join(t, NULL);

@@ -29,21 +29,6 @@
 
 static uint64_t ring[RING_SLOTS];	/* uint64_t: 8-byte aligned */
 
-struct delayed_write {
-	int fd;
-	int ms;
-};
-
-static void *delayed_write_main(void *p)
-{
-	struct delayed_write *dw = p;
-
-	sleep_ms(dw->ms);
-	if (write(dw->fd, "x", 1) != 1)
-		abort();
-	return NULL;
-}
-
 TEST(register_rejects_bad_arguments)
 {
 	struct async_head_user head = {

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -87,6 +88,22 @@ static inline void sleep_ms(int ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+/* A thread that writes one byte "x" to @fd after @ms milliseconds. */
+struct delayed_write {
+	int fd;
+	int ms;
+};
+
+static inline void *delayed_write_main(void *p)
+{
+	struct delayed_write *dw = p;
+
+	sleep_ms(dw->ms);
+	if (write(dw->fd, "x", 1) != 1)
+		abort();
+	return NULL;
 }
 
 /* Reaps @pid within @timeout_ms; false on a timeout. */

@@ -108,20 +108,11 @@ TEST(a_branch_takes_the_stop_path)
 	close(fd);
 }
 
-static void *write_later(void *p)
-{
-	int fd = *(int *)p;
-
-	sleep_ms(50);
-	if (write(fd, "x", 1) != 1)
-		abort();
-	return NULL;
-}
-
 /* An event loop's view: eventfd, timeout, ring order, op results. */
 static int ring_body(void *arg)
 {
 	struct timespec short_wait = { 0, 60 * 1000000 };
+	struct delayed_write dw;
 	struct syslet_op ops[3];
 	struct syslet_ring r;
 	struct pollfd pfd;
@@ -142,7 +133,9 @@ static int ring_body(void *arg)
 	CHECK(syslet_ring_wait(&r, 1, &short_wait) == -ETIME);
 	CHECK(syslet_ring_drain_eventfd(&r) == 0);
 
-	CHECK(pthread_create(&writer, NULL, write_later, &fds[1]) == 0);
+	dw.fd = fds[1];
+	dw.ms = 50;
+	CHECK(pthread_create(&writer, NULL, delayed_write_main, &dw) == 0);
 	pfd.fd = syslet_ring_eventfd(&r);
 	pfd.events = POLLIN;
 	CHECK(poll(&pfd, 1, 20000) == 1);

@@ -60,9 +60,7 @@ static inline long sys_async_wait_timeout(unsigned long min_events,
  */
 static inline int no_syscall_errno(void)
 {
-	errno = 0;
-	syscall(100000);
-	return errno;
+	return -syslet_nosys();
 }
 
 /*

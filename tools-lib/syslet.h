@@ -171,6 +171,24 @@ static inline long syslet_sys_async_wait(unsigned long min_events,
 }
 
 /**
+ * syslet_nosys() - the error of a system call this kernel does not have
+ *
+ * Usually -ENOSYS, but a seccomp filter (a container runtime's, say) can
+ * make unknown system calls fail with another errno.  A syslet call that
+ * fails with this error means "no syslets here" (a kernel built without
+ * CONFIG_SYSLET, or an architecture without them); it is also the result
+ * the kernel stores for an atom whose system call it refuses to run.
+ *
+ * Return: the negative errno of a system call that does not exist.
+ */
+static inline int syslet_nosys(void)
+{
+	int saved_errno = errno;
+
+	return (int)syslet__ret(syscall(100000L), saved_errno);
+}
+
+/**
  * syslet_umem_add() - same as syslet_sys_umem_add(), including its
  * ambiguity for new values in [2^64 - 4095, 2^64 - 1]
  * @ptr: 8-byte aligned counter

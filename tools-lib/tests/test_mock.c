@@ -14,27 +14,6 @@
 #include "heap.h"
 #include "mock.h"
 
-#define U64(x)	((__u64)(uintptr_t)(x))
-
-static int fd_is_open(int fd)
-{
-	return fcntl(fd, F_GETFD) >= 0;
-}
-
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 static void wrappers_pass_arguments(void)
 {
 	struct __kernel_timespec kts = { 1, 2 };
@@ -85,6 +64,19 @@ static void wrappers_return_negative_errno(void)
 	 */
 	EXPECT(syslet_umem_add(&counter, 1) == -1);
 	EXPECT((__u64)syslet_umem_add(&counter, 1) == (1ULL << 63) + 5);
+	EXPECT(errno == EDOM);
+}
+
+static void nosys_is_a_missing_system_call(void)
+{
+	mock_reset();
+	mock_reply(0, ENOSYS);
+	mock_reply(0, EPERM);
+	errno = EDOM;
+	EXPECT(syslet_nosys() == -ENOSYS);
+	EXPECT(mock_calls[0].nr == 100000);
+	/* A seccomp filter can fail unknown system calls with EPERM. */
+	EXPECT(syslet_nosys() == -EPERM);
 	EXPECT(errno == EDOM);
 }
 
@@ -271,6 +263,7 @@ int main(void)
 {
 	RUN(wrappers_pass_arguments);
 	RUN(wrappers_return_negative_errno);
+	RUN(nosys_is_a_missing_system_call);
 	RUN(exec_conventions);
 	RUN(ring_init_mem_registers);
 	RUN(ring_exit_waits_for_syslets_in_flight);

@@ -15,8 +15,6 @@
 #include "heap.h"
 #include "nonanosleep.h"
 
-#define U64(x)	((__u64)(uintptr_t)(x))
-
 /* The value argument @i of @op is read through. */
 static __u64 arg(const struct syslet_op *op, int i)
 {
@@ -61,36 +59,10 @@ static int op_is(const struct syslet_op *op, unsigned int nr,
 /* The errno of a system call that does not exist. */
 static int enosys;
 
-static int no_syscall_errno(void)
-{
-	errno = 0;
-	syscall(100000);
-	return errno;
-}
-
 /* Whether this kernel lacks the syslet system calls (expected on hosts). */
 static int no_syslets(void)
 {
 	return syslet_sys_async_wait(0, NULL) == -enosys;
-}
-
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-static int fd_is_open(int fd)
-{
-	return fcntl(fd, F_GETFD) >= 0;
 }
 
 static void layouts(void)
@@ -610,7 +582,7 @@ static void ring_eventfd_drain(void)
 
 int main(void)
 {
-	enosys = no_syscall_errno();
+	enosys = -syslet_nosys();
 	RUN(layouts);
 	RUN(prep_converts_each_argument);
 	RUN(prep_with_no_arguments);
