@@ -2,11 +2,13 @@
 
 //! `async_exec()` in the calling task: the kernel side of [`Env`].
 //!
-//! User memory is reached through [`UserSlice`]: every atom is copied once
-//! per execution, every argument and result is one 8-byte access.  Nothing
-//! here allocates or takes a lock, so a syslet that never blocks costs the
-//! copies and the system calls themselves, plus, for a thread with a
-//! registration, arming each atom for a handoff (a few atomic stores).
+//! User memory is reached through the C helpers of [`glue`]: every atom is
+//! read once per execution in one user-access window, every argument and
+//! result is one `get_user()` or `put_user()`.  Nothing here allocates or
+//! takes a lock, and an atom boundary with nothing to do is one test of
+//! the thread flags, so a syslet that never blocks costs little more than
+//! its system calls, plus, for a thread with a registration, arming each
+//! atom for a handoff (a few atomic stores).
 //!
 //! When a pool thread took over (see `pool.rs`), the same task goes on
 //! with the chain as a worker: it posts completions, handles its signals
@@ -16,25 +18,8 @@ use crate::abi::{Atom, AtomFlags, RING_FAULT, RING_INVAL, RING_STATUS_MASK};
 use crate::glue::{self, Tid};
 use crate::interp::{self, Boundary, ChainError, Env, Fault, SysRet};
 use crate::pool::HeadCtx;
-use crate::registration::{attached_registration, current_registration, park, Registration};
-use kernel::{
-    current,
-    prelude::*,
-    sync::Arc,
-    task,
-    transmute::FromBytes,
-    uaccess::{UserPtr, UserSlice},
-};
-
-// SAFETY: `Atom` is `repr(C)` and made of integers only, without padding, so
-// every byte pattern of its size is a valid value.
-unsafe impl FromBytes for Atom {}
-
-/// The user slice of `len` bytes at the user address `uaddr`.
-fn user_slice(uaddr: u64, len: usize) -> UserSlice {
-    // User addresses are `usize` wide; on 64-bit kernels nothing is lost.
-    UserSlice::new(UserPtr::from_addr(uaddr as usize), len)
-}
+use crate::registration::{attached_registration, park, Registration};
+use kernel::{current, prelude::*, sync::Arc, task, uaccess::UserPtr};
 
 /// Runs atoms as the calling task, with its credentials and seccomp filter.
 struct TaskEnv<'a> {
@@ -136,23 +121,23 @@ impl TaskEnv<'_> {
 }
 
 impl Env for TaskEnv<'_> {
-    fn read_atom(&mut self, uaddr: u64) -> Result<Atom, Fault> {
+    fn read_atom(&mut self, uaddr: u64, atom: &mut Atom) -> Result<(), Fault> {
         self.current_atom = uaddr;
-        user_slice(uaddr, core::mem::size_of::<Atom>())
-            .reader()
-            .read::<Atom>()
-            .map_err(|_| Fault)
+        glue::read_atom(uaddr, atom).ok_or(Fault)
     }
 
     fn read_arg(&mut self, uaddr: u64) -> Result<u64, Fault> {
-        user_slice(uaddr, 8)
-            .reader()
-            .read::<u64>()
-            .map_err(|_| Fault)
+        let mut args = [0u64; 6];
+        self.read_args(&[uaddr, 0, 0, 0, 0, 0], &mut args)?;
+        Ok(args[0])
+    }
+
+    fn read_args(&mut self, arg_ptr: &[u64; 6], args: &mut [u64; 6]) -> Result<(), Fault> {
+        glue::read_args(arg_ptr, args).ok_or(Fault)
     }
 
     fn write_result(&mut self, uaddr: u64, val: i64) -> Result<(), Fault> {
-        user_slice(uaddr, 8).writer().write(&val).map_err(|_| Fault)
+        glue::write_result(uaddr, val).ok_or(Fault)
     }
 
     fn syscall(&mut self, nr: u32, args: &[u64; 6]) -> SysRet {
@@ -181,6 +166,10 @@ impl Env for TaskEnv<'_> {
     }
 
     fn boundary(&mut self) -> Boundary {
+        // The common case: a thread's chain with nothing to handle.
+        if !self.is_async && !glue::boundary_work() {
+            return Boundary::Continue;
+        }
         let task = current!();
         // What the return to user space that a chain does not take would
         // do: a looping chain must not pile up deferred fput()s.
@@ -247,11 +236,12 @@ pub(crate) struct SeccompKill {
 /// user space, and so do we when we take over again after parking in the
 /// pool.  A seccomp kill of a synchronous chain is left to the caller.
 pub(crate) fn exec(first: UserPtr, kill: &mut Option<SeccompKill>) -> Result<u64> {
-    if let Some(reg) = attached_registration() {
+    let reg = attached_registration();
+    if let Some(reg) = &reg {
         // Also after `async_register(NULL)`, for the syslets in flight.
         reg.flush();
     }
-    let reg = current_registration();
+    let reg = reg.filter(|reg| !reg.is_closed());
     if let Some(reg) = &reg {
         reg.top_up();
     }

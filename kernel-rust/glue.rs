@@ -6,6 +6,7 @@
 //! Most helpers act on the current task and take no pointer; those that do
 //! take references whose validity the type system already guarantees.
 
+use crate::abi::Atom;
 use core::ptr::NonNull;
 use kernel::{
     bindings,
@@ -84,6 +85,13 @@ pub(crate) fn worker_run_work() {
     // SAFETY: Called in process context with no lock held, between atoms or
     // before parking, where a return to user space would run the same.
     unsafe { bindings::syslet_worker_run_work() }
+}
+
+/// Whether an atom boundary has work to do (signals, task work, cgroup
+/// throttling, a reschedule); if not, it can go straight on.
+pub(crate) fn boundary_work() -> bool {
+    // SAFETY: Only reads the current task's thread flags.
+    unsafe { bindings::syslet_boundary_work() }
 }
 
 /// Marks the current task for `sched_submit_work()` while it runs an
@@ -242,6 +250,41 @@ pub(crate) enum Syscall {
     Refused,
     /// Seccomp kills the caller; the value says how.
     Kill,
+}
+
+/// Reads the atom at the user address `uaddr` into `atom`; `None` if it
+/// faults.
+pub(crate) fn read_atom(uaddr: u64, atom: &mut Atom) -> Option<()> {
+    // SAFETY: The helper reaches `uaddr` only through the checked user
+    // access API, and writes to `atom`, a valid `Atom`, which has the
+    // layout of `struct syslet_uatom` (checked at compile time in the crate
+    // root) and is valid with any bit pattern.
+    let ret = unsafe {
+        bindings::syslet_read_atom(
+            uaddr as usize as *const bindings::syslet_uatom,
+            core::ptr::from_mut(atom).cast(),
+        )
+    };
+    (ret == 0).then_some(())
+}
+
+/// Loads an atom's arguments through `arg_ptr` into `args` (see
+/// [`crate::interp::Env::read_args`]); `None` if one faults.
+pub(crate) fn read_args(arg_ptr: &[u64; 6], args: &mut [u64; 6]) -> Option<()> {
+    // SAFETY: Both arrays have the six entries the helper accesses; it
+    // reaches the user addresses in `arg_ptr` only through `get_user()`.
+    let ret = unsafe { bindings::syslet_read_args(arg_ptr.as_ptr(), args.as_mut_ptr()) };
+    (ret == 0).then_some(())
+}
+
+/// Stores an atom's result at the user address `uaddr`; `None` if it
+/// faults.
+pub(crate) fn write_result(uaddr: u64, val: i64) -> Option<()> {
+    // SAFETY: The helper reaches `uaddr` only through `put_user()`.
+    match unsafe { bindings::syslet_write_result(uaddr, val) } {
+        0 => Some(()),
+        _ => None,
+    }
 }
 
 /// Runs system call `nr` of the atom at the user address `atom`, through

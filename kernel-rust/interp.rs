@@ -65,10 +65,24 @@ pub(crate) enum Boundary {
 
 /// The kernel services the interpreter runs on.
 pub(crate) trait Env {
-    /// Copies the atom at `uaddr` from user memory.
-    fn read_atom(&mut self, uaddr: u64) -> Result<Atom, Fault>;
+    /// Copies the atom at `uaddr` from user memory into `atom` (which
+    /// holds garbage if it faults).
+    fn read_atom(&mut self, uaddr: u64, atom: &mut Atom) -> Result<(), Fault>;
     /// Loads an argument through its pointer.
     fn read_arg(&mut self, uaddr: u64) -> Result<u64, Fault>;
+    /// Loads the arguments through `arg_ptr` into `args`, up to the first
+    /// 0; the others are 0.  Faults on the first pointer that cannot be
+    /// read.
+    fn read_args(&mut self, arg_ptr: &[u64; 6], args: &mut [u64; 6]) -> Result<(), Fault> {
+        *args = [0; 6];
+        for (arg, &ptr) in args.iter_mut().zip(arg_ptr.iter()) {
+            if ptr == 0 {
+                break;
+            }
+            *arg = self.read_arg(ptr)?;
+        }
+        Ok(())
+    }
     /// Stores a result through `ret_ptr`.
     fn write_result(&mut self, uaddr: u64, val: i64) -> Result<(), Fault>;
     /// Runs system call `nr`, if it may run as an atom.
@@ -85,12 +99,26 @@ pub(crate) trait Env {
     fn atom_done(&mut self, _uaddr: u64, _flags: AtomFlags) {}
 }
 
+/// Where [`run_atom`] loads an atom and its arguments: one of each per
+/// chain, filled in place, so that nothing is copied around per atom.
+#[derive(Default)]
+struct Scratch {
+    atom: Atom,
+    args: [u64; 6],
+}
+
 /// Runs the single atom at `uaddr`: loads it and its arguments, runs its
 /// system call, stores the result, and returns the address of the atom to
 /// run next (0 when the chain ends at this one) and the atom's flags.
 /// Calls [`Env::start`] first if this is the chain's `first` atom.
-fn run_atom<E: Env>(env: &mut E, uaddr: u64, first: bool) -> Result<(u64, AtomFlags), ChainError> {
-    let atom = env.read_atom(uaddr)?;
+fn run_atom<E: Env>(
+    env: &mut E,
+    uaddr: u64,
+    first: bool,
+    scratch: &mut Scratch,
+) -> Result<(u64, AtomFlags), ChainError> {
+    let Scratch { atom, args } = scratch;
+    env.read_atom(uaddr, atom)?;
     // Aligned atoms leave the low bits of ring entries to their status.
     if uaddr % 8 != 0 {
         return Err(ChainError::InvalidFlags);
@@ -99,14 +127,8 @@ fn run_atom<E: Env>(env: &mut E, uaddr: u64, first: bool) -> Result<(u64, AtomFl
     if first {
         env.start(flags);
     }
-    let mut args = [0u64; 6];
-    for (arg, &ptr) in args.iter_mut().zip(atom.arg_ptr.iter()) {
-        if ptr == 0 {
-            break;
-        }
-        *arg = env.read_arg(ptr)?;
-    }
-    let sysret = env.syscall(atom.nr, &args);
+    env.read_args(&atom.arg_ptr, args)?;
+    let sysret = env.syscall(atom.nr, args);
     let ret = match sysret {
         SysRet::Ran(ret) | SysRet::Refused(ret) => ret,
         SysRet::Kill(how) => return Err(ChainError::SeccompKill { nr: atom.nr, how }),
@@ -135,8 +157,9 @@ fn run_atom<E: Env>(env: &mut E, uaddr: u64, first: bool) -> Result<(u64, AtomFl
 pub(crate) fn run_chain<E: Env>(env: &mut E, first: u64) -> Result<u64, ChainError> {
     let mut uaddr = first;
     let mut is_first = true;
+    let mut scratch = Scratch::default();
     loop {
-        let (next, flags) = run_atom(env, uaddr, is_first)?;
+        let (next, flags) = run_atom(env, uaddr, is_first, &mut scratch)?;
         is_first = false;
         if next == 0 {
             return Ok(uaddr);

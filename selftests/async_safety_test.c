@@ -238,6 +238,100 @@ TEST(ring_range_is_validated_at_registration)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+/* async_exec(@atom) fails with EFAULT; @what names the case. */
+static void expect_exec_efault(struct __test_metadata *_metadata,
+			       const void *atom, const char *what, uint64_t addr)
+{
+	errno = 0;
+	EXPECT_EQ(-1, sys_async_exec((struct syslet_uatom *)atom))
+		TH_LOG("%s %#llx was accepted", what, (unsigned long long)addr);
+	EXPECT_EQ(EFAULT, errno)
+		TH_LOG("%s %#llx", what, (unsigned long long)addr);
+}
+
+/*
+ * The atom, its argument pointers and its result pointer are each checked
+ * on their own (the atom in one user-access window): kernel addresses,
+ * the top of the address space, non-canonical addresses and accesses that
+ * straddle the end of user space fault, an argument before its system
+ * call runs, a result after it, and a read-only result page too.
+ */
+TEST(hostile_atom_argument_and_result_pointers_fault)
+{
+	uint64_t bad[] = {
+		0xffff800000000000ULL, 0xffffffff81000000ULL,
+		0xfffffffffffffff8ULL, 1ULL << 63, 8,
+	};
+	uint64_t counter = 0, counterp = (uintptr_t)&counter, one = 1;
+	size_t page = getpagesize();
+	struct syslet_uatom a;
+	int64_t r = 7;
+	void *ro;
+
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		expect_exec_efault(_metadata, (void *)(uintptr_t)bad[i],
+				   "atom", bad[i]);
+		init_atom(&a, __NR_umem_add, 0, &r, NULL, 2, &counterp, &one);
+		a.arg_ptr[1] = bad[i];
+		expect_exec_efault(_metadata, &a, "argument", bad[i]);
+		/* The system call did not run. */
+		EXPECT_EQ(i, counter);
+		EXPECT_EQ(7, r);
+		init_atom(&a, __NR_umem_add, 0, NULL, NULL, 2, &counterp, &one);
+		a.ret_ptr = bad[i];
+		expect_exec_efault(_metadata, &a, "result", bad[i]);
+		/* It ran, and nothing else was written. */
+		EXPECT_EQ(i + 1, counter);
+	}
+
+	ro = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	init_atom(&a, __NR_umem_add, 0, ro, NULL, 2, &counterp, &one);
+	expect_exec_efault(_metadata, &a, "read-only result", (uintptr_t)ro);
+	EXPECT_EQ(0, *(int64_t *)ro);
+	munmap(ro, page);
+
+#ifdef VA_BITS_SMALL
+	{
+		uint64_t limit = user_addr_limit();
+		char *last = mmap((void *)(uintptr_t)(limit - page), page,
+				  PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+				  -1, 0);
+		struct syslet_uatom *edge;
+
+		/* The stack can sit there (no address randomization). */
+		if (last == MAP_FAILED) {
+			TH_LOG("the last user page is taken: edges not tested");
+			return;
+		}
+		/* A good atom in the last page runs. */
+		edge = (struct syslet_uatom *)(last + page - sizeof(*edge));
+		init_atom(edge, __NR_getppid, 0, &r, NULL, 0);
+		EXPECT_EQ((long)(uintptr_t)edge, sys_async_exec(edge));
+		EXPECT_EQ(getppid(), r);
+		/* Half an atom past the end of user space. */
+		edge = (struct syslet_uatom *)(last + page - sizeof(*edge) / 2);
+		expect_exec_efault(_metadata, edge, "straddling atom",
+				   (uintptr_t)edge);
+		/* An argument and a result that straddle it. */
+		init_atom(&a, __NR_umem_add, 0, &r, NULL, 2, &counterp, &one);
+		a.arg_ptr[1] = limit - 4;
+		expect_exec_efault(_metadata, &a, "argument", limit - 4);
+		init_atom(&a, __NR_getppid, 0, NULL, NULL, 0);
+		a.ret_ptr = limit - 4;
+		expect_exec_efault(_metadata, &a, "result", limit - 4);
+		/* Right at the limit. */
+		expect_exec_efault(_metadata, (void *)(uintptr_t)limit,
+				   "atom", limit);
+		munmap(last, page);
+	}
+#endif
+}
+
 /* Polls async_wait(1) for up to @ms until it fails with EFAULT. */
 /* async_wait(min_events) fails with @err within @ms milliseconds. */
 static bool async_wait_fails_with(long min_events, int err, int ms)

@@ -105,18 +105,19 @@ impl Mock {
 }
 
 impl Env for Mock {
-    fn read_atom(&mut self, uaddr: u64) -> Result<Atom, Fault> {
+    fn read_atom(&mut self, uaddr: u64, atom: &mut Atom) -> Result<(), Fault> {
         let r = self.range(uaddr, ATOM_SIZE)?;
         let b = &self.mem[r];
         let w = |i: usize| u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().unwrap());
-        Ok(Atom {
+        *atom = Atom {
             flags: w(0) as u32,
             nr: (w(0) >> 32) as u32,
             ret_ptr: w(1),
             next: w(2),
             arg_ptr: [w(3), w(4), w(5), w(6), w(7), w(8)],
             private: w(9),
-        })
+        };
+        Ok(())
     }
 
     fn read_arg(&mut self, uaddr: u64) -> Result<u64, Fault> {
