@@ -126,12 +126,6 @@ impl Env for TaskEnv<'_> {
         glue::read_atom(uaddr, atom).ok_or(Fault)
     }
 
-    fn read_arg(&mut self, uaddr: u64) -> Result<u64, Fault> {
-        let mut args = [0u64; 6];
-        self.read_args(&[uaddr, 0, 0, 0, 0, 0], &mut args)?;
-        Ok(args[0])
-    }
-
     fn read_args(&mut self, arg_ptr: &[u64; 6], args: &mut [u64; 6]) -> Result<(), Fault> {
         glue::read_args(arg_ptr, args).ok_or(Fault)
     }

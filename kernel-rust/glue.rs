@@ -281,10 +281,8 @@ pub(crate) fn read_args(arg_ptr: &[u64; 6], args: &mut [u64; 6]) -> Option<()> {
 /// faults.
 pub(crate) fn write_result(uaddr: u64, val: i64) -> Option<()> {
     // SAFETY: The helper reaches `uaddr` only through `put_user()`.
-    match unsafe { bindings::syslet_write_result(uaddr, val) } {
-        0 => Some(()),
-        _ => None,
-    }
+    let ret = unsafe { bindings::syslet_write_result(uaddr, val) };
+    (ret == 0).then_some(())
 }
 
 /// Runs system call `nr` of the atom at the user address `atom`, through

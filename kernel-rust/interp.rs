@@ -68,21 +68,10 @@ pub(crate) trait Env {
     /// Copies the atom at `uaddr` from user memory into `atom` (which
     /// holds garbage if it faults).
     fn read_atom(&mut self, uaddr: u64, atom: &mut Atom) -> Result<(), Fault>;
-    /// Loads an argument through its pointer.
-    fn read_arg(&mut self, uaddr: u64) -> Result<u64, Fault>;
     /// Loads the arguments through `arg_ptr` into `args`, up to the first
     /// 0; the others are 0.  Faults on the first pointer that cannot be
     /// read.
-    fn read_args(&mut self, arg_ptr: &[u64; 6], args: &mut [u64; 6]) -> Result<(), Fault> {
-        *args = [0; 6];
-        for (arg, &ptr) in args.iter_mut().zip(arg_ptr.iter()) {
-            if ptr == 0 {
-                break;
-            }
-            *arg = self.read_arg(ptr)?;
-        }
-        Ok(())
-    }
+    fn read_args(&mut self, arg_ptr: &[u64; 6], args: &mut [u64; 6]) -> Result<(), Fault>;
     /// Stores a result through `ret_ptr`.
     fn write_result(&mut self, uaddr: u64, val: i64) -> Result<(), Fault>;
     /// Runs system call `nr`, if it may run as an atom.

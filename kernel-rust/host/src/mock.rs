@@ -120,8 +120,15 @@ impl Env for Mock {
         Ok(())
     }
 
-    fn read_arg(&mut self, uaddr: u64) -> Result<u64, Fault> {
-        self.load(uaddr)
+    fn read_args(&mut self, arg_ptr: &[u64; 6], args: &mut [u64; 6]) -> Result<(), Fault> {
+        *args = [0; 6];
+        for (arg, &ptr) in args.iter_mut().zip(arg_ptr.iter()) {
+            if ptr == 0 {
+                break;
+            }
+            *arg = self.load(ptr)?;
+        }
+        Ok(())
     }
 
     fn write_result(&mut self, uaddr: u64, val: i64) -> Result<(), Fault> {
