@@ -9,9 +9,12 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/io_uring.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,6 +124,118 @@ static void chained_small_preads(void)
 	sys_async_exec(&small_preads[0]);
 }
 
+/*
+ * io_uring through its system calls, with the same buffers: READS reads
+ * submitted and reaped with one io_uring_enter(), and one IOSQE_ASYNC
+ * read, which io_uring punts to an io-wq worker, as the yardstick of a
+ * handoff.  The SQEs are prepared inside the timed loop, as an
+ * application would.
+ */
+struct bench_uring {
+	int fd;
+	unsigned int sq_mask, cq_mask;
+	unsigned int *sq_tail, *cq_head, *cq_tail;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+};
+
+static struct bench_uring uring;
+
+static int uring_setup(struct bench_uring *u, unsigned int entries)
+{
+	struct io_uring_params p;
+	char *rings;
+	size_t len;
+
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_NO_SQARRAY;
+	u->fd = syscall(__NR_io_uring_setup, entries, &p);
+	if (u->fd < 0 || !(p.features & IORING_FEAT_SINGLE_MMAP))
+		return -1;
+	/* Without the SQ array, the CQEs end the shared ring area. */
+	len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	rings = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_POPULATE, u->fd, IORING_OFF_SQ_RING);
+	u->sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe),
+		       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		       u->fd, IORING_OFF_SQES);
+	if (rings == MAP_FAILED || u->sqes == MAP_FAILED)
+		return -1;
+	u->sq_mask = *(unsigned int *)(rings + p.sq_off.ring_mask);
+	u->cq_mask = *(unsigned int *)(rings + p.cq_off.ring_mask);
+	u->sq_tail = (unsigned int *)(rings + p.sq_off.tail);
+	u->cq_head = (unsigned int *)(rings + p.cq_off.head);
+	u->cq_tail = (unsigned int *)(rings + p.cq_off.tail);
+	u->cqes = (struct io_uring_cqe *)(rings + p.cq_off.cqes);
+	return 0;
+}
+
+static void uring_prep_read(struct bench_uring *u, void *to, unsigned int len,
+			    __u64 off, __u8 flags)
+{
+	unsigned int tail = *u->sq_tail;
+	struct io_uring_sqe *sqe = &u->sqes[tail & u->sq_mask];
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_READ;
+	sqe->flags = flags;
+	sqe->fd = fd;
+	sqe->addr = (uintptr_t)to;
+	sqe->len = len;
+	sqe->off = off;
+	__atomic_store_n(u->sq_tail, tail + 1, __ATOMIC_RELEASE);
+}
+
+/* Submits @n SQEs, waits for their @n CQEs and consumes them. */
+static int uring_submit_and_wait(struct bench_uring *u, unsigned int n)
+{
+	unsigned int head = *u->cq_head;
+
+	if (syscall(__NR_io_uring_enter, u->fd, n, n, IORING_ENTER_GETEVENTS,
+		    NULL, 0) != n)
+		return -1;
+	if (__atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE) - head != n)
+		return -1;
+	for (unsigned int i = 0; i < n; i++)
+		if (u->cqes[(head + i) & u->cq_mask].res < 0)
+			return -1;
+	__atomic_store_n(u->cq_head, head + n, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int uring_failed;
+
+static void uring_preads(unsigned int len)
+{
+	int i;
+
+	for (i = 0; i < READS; i++)
+		uring_prep_read(&uring, buf[i], len, i * 4096, 0);
+	if (uring_submit_and_wait(&uring, READS))
+		uring_failed = 1;
+}
+
+static void uring_preads_4k(void)
+{
+	uring_preads(4096);
+}
+
+static void uring_preads_64(void)
+{
+	uring_preads(64);
+}
+
+static void uring_async_reads(void)
+{
+	int i;
+
+	for (i = 0; i < CALLS / 10; i++) {
+		uring_prep_read(&uring, buf[0], 64, 0, IOSQE_ASYNC);
+		if (uring_submit_and_wait(&uring, 1))
+			uring_failed = 1;
+	}
+}
+
 /* A futex wake/wait round trip between two threads, for the handoff. */
 static int ping, pong;
 static int stop_ponger;
@@ -224,6 +339,7 @@ int main(void)
 	static const int lens[] = { 1, 2, 4, 8, 16, 64 };
 	double direct, chained, single, umem, pdirect, pchained, sdirect, schained;
 	double ndirect[6], nchained[6], futex_rt;
+	double upreads = 0, usmall = 0, uasync = 0;
 	pthread_t t;
 	int i;
 
@@ -268,6 +384,11 @@ int main(void)
 		ndirect[i] = best(direct_getppid_n) / CHAIN_EXECS;
 		nchained[i] = best(chained_getppid_n) / CHAIN_EXECS;
 	}
+	if (uring_setup(&uring, 2 * READS) == 0) {
+		upreads = best(uring_preads_4k);
+		usmall = best(uring_preads_64);
+		uasync = best(uring_async_reads) / (CALLS / 10);
+	}
 	if (pthread_create(&t, NULL, ponger, NULL))
 		return 1;
 	futex_rt = best(futex_round_trips) / (CALLS / 10);
@@ -296,6 +417,15 @@ int main(void)
 		printf(", vs %2d calls %8.0f (%.2fx)\n", lens[i], ndirect[i],
 		       nchained[i] / ndirect[i]);
 	}
+	if (upreads && !uring_failed) {
+		printf("the same %d 4 KiB reads with io_uring: %8.0f ns (%.2fx; syslet/io_uring %.2f)\n",
+		       READS, upreads, upreads / pdirect, pchained / upreads);
+		printf("the same %d 64-byte reads with io_uring: %8.0f ns (%.2fx; syslet/io_uring %.2f)\n",
+		       READS, usmall, usmall / sdirect, schained / usmall);
+	} else {
+		printf("io_uring: not available (%s)\n",
+		       uring_failed ? "a read failed" : "io_uring_setup failed");
+	}
 	printf("futex wake/wait round trip between two threads: %8.0f ns\n", futex_rt);
 	printf("registered: getppid() atom in a chain: %8.0f ns per atom (%.2fx)\n",
 	       registered_chain, registered_chain / direct);
@@ -303,6 +433,9 @@ int main(void)
 	       handoff);
 	printf(" (%.2fx getppid, %.2fx futex round trip)\n", handoff / direct,
 	       handoff / futex_rt);
+	if (uasync && !uring_failed)
+		printf("io_uring IOSQE_ASYNC 64-byte read round trip (io-wq punt): %8.0f ns (handoff/punt %.2f)\n",
+		       uasync, handoff / uasync);
 	close(fd);
 	return 0;
 }
