@@ -418,10 +418,12 @@ int main(void)
 		       nchained[i] / ndirect[i]);
 	}
 	if (upreads && !uring_failed) {
-		printf("the same %d 4 KiB reads with io_uring: %8.0f ns (%.2fx; syslet/io_uring %.2f)\n",
-		       READS, upreads, upreads / pdirect, pchained / upreads);
-		printf("the same %d 64-byte reads with io_uring: %8.0f ns (%.2fx; syslet/io_uring %.2f)\n",
-		       READS, usmall, usmall / sdirect, schained / usmall);
+		printf("the same %d 4 KiB reads with io_uring: %8.0f ns", READS, upreads);
+		printf(" (%.2fx; syslet/io_uring %.2f)\n", upreads / pdirect,
+		       pchained / upreads);
+		printf("the same %d 64-byte reads with io_uring: %8.0f ns", READS, usmall);
+		printf(" (%.2fx; syslet/io_uring %.2f)\n", usmall / sdirect,
+		       schained / usmall);
 	} else {
 		printf("io_uring: not available (%s)\n",
 		       uring_failed ? "a read failed" : "io_uring_setup failed");
@@ -434,8 +436,9 @@ int main(void)
 	printf(" (%.2fx getppid, %.2fx futex round trip)\n", handoff / direct,
 	       handoff / futex_rt);
 	if (uasync && !uring_failed)
-		printf("io_uring IOSQE_ASYNC 64-byte read round trip (io-wq punt): %8.0f ns (handoff/punt %.2f)\n",
-		       uasync, handoff / uasync);
+		printf("io_uring IOSQE_ASYNC 64-byte read round trip (io-wq punt): %8.0f ns",
+		       uasync);
+		printf(" (handoff/punt %.2f)\n", handoff / uasync);
 	close(fd);
 	return 0;
 }
