@@ -435,10 +435,11 @@ int main(void)
 	       handoff);
 	printf(" (%.2fx getppid, %.2fx futex round trip)\n", handoff / direct,
 	       handoff / futex_rt);
-	if (uasync && !uring_failed)
+	if (uasync && !uring_failed) {
 		printf("io_uring IOSQE_ASYNC 64-byte read round trip (io-wq punt): %8.0f ns",
 		       uasync);
 		printf(" (handoff/punt %.2f)\n", handoff / uasync);
+	}
 	close(fd);
 	return 0;
 }
