@@ -282,13 +282,17 @@ static unsigned int ring_head;
 static struct syslet_uatom async_atom;
 
 /* A syslet handed off before its atom, waited for and consumed. */
+/* Round trips that did not hand off, or whose wait ended without a post. */
+static int handoff_misses;
+
 static void handed_off_getppid(void)
 {
 	int i;
 
 	for (i = 0; i < CALLS / 10; i++) {
-		sys_async_exec(&async_atom);
-		sys_async_wait(1);
+		if (sys_async_exec(&async_atom) != 0 || sys_async_wait(1) < 1 ||
+		    ring[ring_head] != (uintptr_t)&async_atom)
+			handoff_misses++;
 		ring[ring_head] = 0;
 		ring_head = (ring_head + 1) % 8;
 	}
@@ -435,6 +439,9 @@ int main(void)
 	       handoff);
 	printf(" (%.2fx getppid, %.2fx futex round trip)\n", handoff / direct,
 	       handoff / futex_rt);
+	if (handoff_misses)
+		printf("warning: %d handoff round trips did not hand off or post\n",
+		       handoff_misses);
 	if (uasync && !uring_failed) {
 		printf("io_uring IOSQE_ASYNC 64-byte read round trip (io-wq punt): %8.0f ns",
 		       uasync);
