@@ -457,7 +457,7 @@ int main(void)
 	printf(" (%.2fx getppid, %.2fx futex round trip)\n", handoff / direct,
 	       handoff / futex_rt);
 	if (handoff_misses)
-		printf("(the mean of %d handoffs; %d round trips ran in place and are not counted)\n",
+		printf("(mean of %d handoffs; %d ran in place and are not counted)\n",
 		       handoffs, handoff_misses);
 	if (uasync && !uring_failed) {
 		printf("io_uring IOSQE_ASYNC 64-byte read round trip (io-wq punt): %8.0f ns",
