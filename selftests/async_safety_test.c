@@ -332,7 +332,6 @@ TEST(hostile_atom_argument_and_result_pointers_fault)
 #endif
 }
 
-/* Polls async_wait(1) for up to @ms until it fails with EFAULT. */
 /* async_wait(min_events) fails with @err within @ms milliseconds. */
 static bool async_wait_fails_with(long min_events, int err, int ms)
 {

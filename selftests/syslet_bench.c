@@ -282,7 +282,6 @@ static uint64_t ring[8];
 static unsigned int ring_head;
 static struct syslet_uatom async_atom;
 
-/* A syslet handed off before its atom, waited for and consumed. */
 /*
  * Handoff round trips, each timed on its own: the old head of the last one
  * parks in the pool after it posted, which can be after the waiter woke,
