@@ -44,17 +44,10 @@ if [ "$arch" = x86_64 ]; then
 		--exec "$bench > $res/bench.txt 2>&1; echo exit=\$? >> $res/bench.txt" \
 		</dev/null >"$res/console.log" 2>&1 || true
 else
-	# The arm64 guest's init runs every program in /kselftest and
-	# prefixes its output with "# "; the benchmark is the only one.
-	mkdir -p "$res/root"/{kselftest,samples,proc,sys,dev,tmp}
-	aarch64-linux-gnu-gcc -static -O2 -Wall -o "$res/root/init" "$TOP/scripts/guest/tinit.c" ||
-		die "building the arm64 init failed"
+	# The guest of boot-arm64.sh with the benchmark alone in it.
+	arm64_guest_root "$res"
 	cp "$bench" "$res/root/kselftest/"
-	(cd "$res/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$res/initramfs.cpio.gz"
-	timeout 900 qemu-system-aarch64 -M virt -cpu max -smp 1 -m 1G -nographic -no-reboot \
-		-icount shift=0,sleep=off -kernel "$image" -initrd "$res/initramfs.cpio.gz" \
-		-append "console=ttyAMA0 loglevel=1 panic=-1 rdinit=/init" \
-		</dev/null >"$res/console.log" 2>&1 || true
+	arm64_guest_boot "$res" "$image" 900 "" -smp 1 -m 1G -icount shift=0,sleep=off || true
 	tr -d '\r' <"$res/console.log" | awk '
 		/^# selftests: syslet: syslet_bench/ { on = 1; next }
 		on && /^(not )?ok 1 / { print ($1 == "ok" ? "exit=0" : "exit=1"); exit }

@@ -12,11 +12,9 @@ kst=$CACHE/kselftest-arm64/syslet
 [ -d "$kst" ] || die "no arm64 kselftests in $kst (run scripts/kselftest-build.sh arm64)"
 res=${SYSLET_RUN_DIR:-$CACHE/run-arm64}
 rm -rf "$res"
-mkdir -p "$res/root"/{kselftest,samples,proc,sys,dev,tmp}
 
 step "boot (arm64): qemu-system-aarch64 -M virt, software emulation"
-aarch64-linux-gnu-gcc -static -O2 -Wall -o "$res/root/init" "$TOP/scripts/guest/tinit.c" ||
-	die "building the arm64 init failed"
+arm64_guest_root "$res"
 # The programs kselftest runs (TEST_GEN_PROGS), as its install lists them.
 list=$CACHE/kselftest-arm64/kselftest-list.txt
 [ -f "$list" ] || die "no $list (run scripts/kselftest-build.sh arm64)"
@@ -24,12 +22,9 @@ while IFS=: read -r _ t; do
 	cp "$kst/$t" "$res/root/kselftest/"
 done <"$list"
 cp "$CACHE"/kselftest-arm64/samples/* "$res/root/samples/"
-(cd "$res/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$res/initramfs.cpio.gz"
 start=$SECONDS
 rc=0
-timeout 1500 qemu-system-aarch64 -M virt -cpu max -smp 2 -m 2G -nographic -no-reboot \
-	-kernel "$image" -initrd "$res/initramfs.cpio.gz" \
-	-append "console=ttyAMA0 loglevel=1 panic=-1 rdinit=/init ${SYSLET_APPEND:-}" </dev/null >"$res/console.log" 2>&1 || rc=$?
+arm64_guest_boot "$res" "$image" 1500 "${SYSLET_APPEND:-}" -smp 2 -m 2G || rc=$?
 info "guest ran for $((SECONDS - start))s (qemu exit $rc)"
 tr -d '\r' <"$res/console.log" | sed -n '/^TAP version/,/^syslet-guest: dmesg/p' >"$res/tap.txt"
 tr -d '\r' <"$res/console.log" | sed -n '/^syslet-guest: dmesg/,/^syslet-guest: end of dmesg/p' >"$res/dmesg.txt"

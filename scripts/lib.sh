@@ -48,3 +48,27 @@ kernel_arch() { [ "$1" = x86_64 ] && echo x86 || echo "$1"; }
 # Make variables that select ARCH; none for the native x86_64 build, so that
 # its configuration and objects stay exactly as they are.
 arch_make_env() { [ "$1" = x86_64 ] || echo "ARCH=$(kernel_arch "$1")"; }
+
+# The arm64 guest: an initramfs in DIR whose static init
+# (scripts/guest/tinit.c) runs every program in /kselftest, then every one
+# in /samples with --check, and prints what they print behind "# ".
+# arm64_guest_root DIR makes DIR/root with the init; the caller copies the
+# programs into DIR/root/kselftest and DIR/root/samples.
+arm64_guest_root() {
+	mkdir -p "$1/root"/{kselftest,samples,proc,sys,dev,tmp}
+	aarch64-linux-gnu-gcc -static -O2 -Wall -o "$1/root/init" "$TOP/scripts/guest/tinit.c" ||
+		die "building the arm64 init failed"
+}
+
+# arm64_guest_boot DIR IMAGE SECONDS APPEND QEMU-OPTION...: packs DIR/root
+# and boots IMAGE with it on QEMU's virt machine; the console goes to
+# DIR/console.log.  Returns QEMU's (or timeout's) exit status.
+arm64_guest_boot() {
+	local dir=$1 image=$2 limit=$3 append=$4
+	shift 4
+	(cd "$dir/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initramfs.cpio.gz"
+	timeout "$limit" qemu-system-aarch64 -M virt -cpu max -nographic -no-reboot "$@" \
+		-kernel "$image" -initrd "$dir/initramfs.cpio.gz" \
+		-append "console=ttyAMA0 loglevel=1 panic=-1 rdinit=/init $append" \
+		</dev/null >"$dir/console.log" 2>&1
+}

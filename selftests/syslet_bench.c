@@ -10,11 +10,13 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/io_uring.h>
+#include <linux/loop.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,8 +173,8 @@ static int uring_setup(struct bench_uring *u, unsigned int entries)
 	return 0;
 }
 
-static void uring_prep_read(struct bench_uring *u, void *to, unsigned int len,
-			    __u64 off, __u8 flags)
+static void uring_prep_read(struct bench_uring *u, int rfd, void *to,
+			    unsigned int len, __u64 off, __u8 flags)
 {
 	unsigned int tail = *u->sq_tail;
 	struct io_uring_sqe *sqe = &u->sqes[tail & u->sq_mask];
@@ -180,7 +182,7 @@ static void uring_prep_read(struct bench_uring *u, void *to, unsigned int len,
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = IORING_OP_READ;
 	sqe->flags = flags;
-	sqe->fd = fd;
+	sqe->fd = rfd;
 	sqe->addr = (uintptr_t)to;
 	sqe->len = len;
 	sqe->off = off;
@@ -211,7 +213,7 @@ static void uring_preads(unsigned int len)
 	int i;
 
 	for (i = 0; i < READS; i++)
-		uring_prep_read(&uring, buf[i], len, i * 4096, 0);
+		uring_prep_read(&uring, fd, buf[i], len, i * 4096, 0);
 	if (uring_submit_and_wait(&uring, READS))
 		uring_failed = 1;
 }
@@ -231,7 +233,7 @@ static void uring_async_reads(void)
 	int i;
 
 	for (i = 0; i < CALLS / 10; i++) {
-		uring_prep_read(&uring, buf[0], 64, 0, IOSQE_ASYNC);
+		uring_prep_read(&uring, fd, buf[0], 64, 0, IOSQE_ASYNC);
 		if (uring_submit_and_wait(&uring, 1))
 			uring_failed = 1;
 	}
@@ -289,8 +291,23 @@ static struct syslet_uatom async_atom;
  * faster.  So yield (untimed) before each, and time only those that
  * handed off and posted; the others are counted.
  */
-static int handoff_misses, handoffs;
-static uint64_t handoff_ns;
+static int handoff_misses, handoffs, blk_misses, blk_handoffs;
+static uint64_t handoff_ns, blk_ns;
+
+/*
+ * Consumes the next completion, if one was posted: an atom that ran in
+ * place posted none, so the head only moves past a slot that was used.
+ */
+static uint64_t ring_pop(void)
+{
+	uint64_t v = ring[ring_head];
+
+	if (v) {
+		ring[ring_head] = 0;
+		ring_head = (ring_head + 1) % 8;
+	}
+	return v;
+}
 
 static void handed_off_getppid(void)
 {
@@ -301,19 +318,148 @@ static void handed_off_getppid(void)
 		sched_yield();
 		t = now_ns();
 		if (sys_async_exec(&async_atom) != 0 || sys_async_wait(1) < 1 ||
-		    ring[ring_head] != (uintptr_t)&async_atom) {
+		    ring_pop() != (uintptr_t)&async_atom) {
 			handoff_misses++;
 		} else {
 			handoff_ns += now_ns() - t;
 			handoffs++;
 		}
-		ring[ring_head] = 0;
-		ring_head = (ring_head + 1) % 8;
 	}
 }
 
 static double best(void (*fn)(void));
-static double registered_chain, handoff;
+static double registered_chain, handoff, blocked_direct, blocked_handoff;
+static int uring_ok;
+
+/* The cached reads of the file behind fd, in every form. */
+struct reads {
+	double pdirect, pchained, sdirect, schained, upreads, usmall;
+};
+
+static void measure_reads(struct reads *r)
+{
+	fd_arg = fd;
+	direct_preads();	/* warm the page cache */
+	r->pdirect = best(direct_preads);
+	r->pchained = best(chained_preads);
+	r->sdirect = best(direct_small_preads);
+	r->schained = best(chained_small_preads);
+	if (uring_ok) {
+		r->upreads = best(uring_preads_4k);
+		r->usmall = best(uring_preads_64);
+	}
+}
+
+static void print_reads(const char *where, const struct reads *r)
+{
+	printf("%d cached 4 KiB pread()s (%s): %8.0f ns\n", READS, where, r->pdirect);
+	printf("  the same as one syslet:   %8.0f ns (%.2fx)\n",
+	       r->pchained, r->pchained / r->pdirect);
+	if (r->upreads && !uring_failed)
+		printf("  the same with io_uring:   %8.0f ns (%.2fx; syslet/io_uring %.2f)\n",
+		       r->upreads, r->upreads / r->pdirect, r->pchained / r->upreads);
+	printf("%d cached 64-byte pread()s (%s): %8.0f ns\n", READS, where, r->sdirect);
+	printf("  the same as one syslet:   %8.0f ns (%.2fx)\n",
+	       r->schained, r->schained / r->sdirect);
+	if (r->usmall && !uring_failed)
+		printf("  the same with io_uring:   %8.0f ns (%.2fx; syslet/io_uring %.2f)\n",
+		       r->usmall, r->usmall / r->sdirect, r->schained / r->usmall);
+}
+
+/*
+ * A loop device over the same file: a block device's page cache is read
+ * without blocking (FMODE_NOWAIT, FOP_BUFFER_RASYNC), as ext4's is, so
+ * io_uring completes these reads inline, where on tmpfs it must punt each
+ * to an io-wq worker.  Needs root and CONFIG_BLK_DEV_LOOP.
+ */
+static int open_loop(int backing)
+{
+	char path[32];
+	int ctl, n, lfd;
+
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return -1;
+	n = ioctl(ctl, LOOP_CTL_GET_FREE);
+	close(ctl);
+	if (n < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/dev/loop%d", n);
+	lfd = open(path, O_RDWR | O_CLOEXEC);
+	if (lfd < 0)
+		return -1;
+	if (ioctl(lfd, LOOP_SET_FD, backing)) {
+		close(lfd);
+		return -1;
+	}
+	return lfd;
+}
+
+/*
+ * A round trip through a real block: a read of an empty pipe that another
+ * thread fills once woken, made directly and as a syslet that blocks, hands
+ * off and completes through the ring.  The syslet wakes the other thread
+ * once async_exec() returned, as an application would (submit, then go on).
+ */
+static int blk_pipe[2], kick, stop_filler, blk_failed;
+static uint64_t blk_fd_arg, blk_buf_arg, blk_len_arg = 1;
+static char blk_buf;
+static struct syslet_uatom blk_atom;
+
+static void *filler(void *arg)
+{
+	int seen = 0;
+
+	for (;;) {
+		while (__atomic_load_n(&kick, __ATOMIC_ACQUIRE) == seen)
+			futex_wait(&kick, seen);
+		seen = __atomic_load_n(&kick, __ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&stop_filler, __ATOMIC_ACQUIRE))
+			return arg;
+		if (write(blk_pipe[1], "x", 1) != 1)
+			return arg;
+	}
+}
+
+static void kick_filler(void)
+{
+	__atomic_add_fetch(&kick, 1, __ATOMIC_RELEASE);
+	futex_wake(&kick);
+}
+
+static void blocked_reads(void)
+{
+	int i;
+
+	for (i = 0; i < CALLS / 10; i++) {
+		kick_filler();
+		if (read(blk_pipe[0], &blk_buf, 1) != 1)
+			blk_failed = 1;
+	}
+}
+
+/* Round trips that did not hand off are counted, as above. */
+static void blocked_syslet_reads(void)
+{
+	uint64_t t;
+	int i;
+
+	for (i = 0; i < CALLS / 10; i++) {
+		sched_yield();
+		t = now_ns();
+		if (sys_async_exec(&blk_atom) != 0) {
+			blk_misses++;
+			continue;
+		}
+		kick_filler();
+		if (sys_async_wait(1) < 1 || ring_pop() != (uintptr_t)&blk_atom) {
+			blk_misses++;
+		} else {
+			blk_ns += now_ns() - t;
+			blk_handoffs++;
+		}
+	}
+}
 
 /* With a registration, in a second thread: the cost of arming atoms, and
  * of a handoff round trip.
@@ -333,8 +479,188 @@ static void *registered_main(void *arg)
 	for (int r = 0; r < ROUNDS; r++)
 		handed_off_getppid();
 	handoff = handoffs ? (double)handoff_ns / handoffs : 0;
+	init_atom(&blk_atom, __NR_read, 0, NULL, NULL, 3,
+		  &blk_fd_arg, &blk_buf_arg, &blk_len_arg);
+	for (int r = 0; r < ROUNDS; r++)
+		blocked_syslet_reads();
+	blocked_handoff = blk_handoffs ? (double)blk_ns / blk_handoffs : 0;
 	sys_async_register(NULL, 0);
 	return NULL;
+}
+
+/*
+ * Memory and threads per syslet in flight: INFLIGHT reads of an empty
+ * pipe, each of which blocks and hands off, with a pool of INFLIGHT
+ * threads created at registration.  Beside them, the same number of
+ * threads blocked in read(), and io_uring with as many reads of a pipe
+ * in flight (armed on the pipe's wait queue: no thread).
+ */
+#define INFLIGHT	64
+
+struct usage {
+	long threads, free_kb, stack_kb, slab_kb;
+};
+
+static long field_kb(const char *file, const char *name)
+{
+	char line[128];
+	size_t n = strlen(name);
+	long v = -1;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ':') {
+			v = atol(line + n + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static void usage_now(struct usage *u)
+{
+	u->threads = field_kb("/proc/self/status", "Threads");
+	u->free_kb = field_kb("/proc/meminfo", "MemFree");
+	u->stack_kb = field_kb("/proc/meminfo", "KernelStack");
+	u->slab_kb = field_kb("/proc/meminfo", "SUnreclaim");
+}
+
+static void print_usage(const char *what, const struct usage *a,
+			const struct usage *b)
+{
+	printf("%s: %+.2f threads, %.1f KiB (kernel stack %.1f, slab %.1f) each\n",
+	       what, (double)(b->threads - a->threads) / INFLIGHT,
+	       (double)(a->free_kb - b->free_kb) / INFLIGHT,
+	       (double)(b->stack_kb - a->stack_kb) / INFLIGHT,
+	       (double)(b->slab_kb - a->slab_kb) / INFLIGHT);
+}
+
+static int infl_pipe[2];
+static uint64_t infl_ring[2 * INFLIGHT];
+static uint64_t infl_fd_arg, infl_buf_arg[INFLIGHT], infl_len_arg = 1;
+static char infl_buf[INFLIGHT];
+static struct syslet_uatom infl_atoms[INFLIGHT];
+static struct usage infl_usage[3];
+static int infl_failed;
+
+static void *inflight_main(void *arg)
+{
+	struct async_head_user head = {
+		.completion_ring = (uintptr_t)infl_ring,
+		.ring_size_bytes = sizeof(infl_ring),
+		.max_nr_threads = INFLIGHT,
+	};
+	unsigned int slot = 0;
+	int i, done = 0;
+
+	usage_now(&infl_usage[0]);
+	if (sys_async_register(&head, sizeof(head))) {
+		infl_failed = errno;
+		return arg;
+	}
+	/*
+	 * Let the pool threads reach the pool: a read that finds no idle
+	 * one blocks in place, and nothing would fill the pipe.
+	 */
+	usleep(100000);
+	usage_now(&infl_usage[1]);
+	infl_fd_arg = infl_pipe[0];
+	for (i = 0; i < INFLIGHT; i++) {
+		infl_buf_arg[i] = (uintptr_t)&infl_buf[i];
+		init_atom(&infl_atoms[i], __NR_read, 0, NULL, NULL, 3,
+			  &infl_fd_arg, &infl_buf_arg[i], &infl_len_arg);
+		if (sys_async_exec(&infl_atoms[i]) != 0)
+			infl_failed = EAGAIN;	/* ran in place */
+	}
+	usage_now(&infl_usage[2]);
+	if (write(infl_pipe[1], infl_buf, INFLIGHT) != INFLIGHT)
+		infl_failed = EIO;
+	while (!infl_failed && done < INFLIGHT) {
+		if (!infl_ring[slot] && sys_async_wait(1) < 0) {
+			infl_failed = errno;
+			break;
+		}
+		while (infl_ring[slot] && done < INFLIGHT) {
+			infl_ring[slot] = 0;
+			slot = (slot + 1) % (2 * INFLIGHT);
+			done++;
+		}
+	}
+	sys_async_register(NULL, 0);
+	return arg;
+}
+
+static int parked;
+
+static void *blocked_reader(void *arg)
+{
+	char c;
+
+	__atomic_add_fetch(&parked, 1, __ATOMIC_RELEASE);
+	if (read(infl_pipe[0], &c, 1) != 1)
+		infl_failed = EIO;
+	return arg;
+}
+
+static void measure_inflight(void)
+{
+	struct usage t0, t1, u0, u1;
+	struct bench_uring u;
+	pthread_t t, readers[INFLIGHT];
+	char bytes[INFLIGHT] = { 0 };
+	long threads = field_kb("/proc/self/status", "Threads");
+	int i, n = 0;
+
+	if (pipe(infl_pipe))
+		return;
+	alarm(300);	/* a read that blocked in place would hang: fail */
+	if (pthread_create(&t, NULL, inflight_main, NULL) == 0)
+		pthread_join(t, NULL);
+	/* The pool threads exit after the unregistration: let them go. */
+	while (field_kb("/proc/self/status", "Threads") > threads)
+		usleep(1000);
+	alarm(0);
+	usleep(100000);
+	if (infl_failed) {
+		printf("%d syslets in flight: failed (%s)\n", INFLIGHT,
+		       strerror(infl_failed));
+		return;
+	}
+	print_usage("a pool thread (at registration)", &infl_usage[0], &infl_usage[1]);
+	print_usage("a syslet in flight, beyond its pool thread",
+		    &infl_usage[1], &infl_usage[2]);
+
+	usage_now(&t0);
+	for (i = 0; i < INFLIGHT; i++)
+		if (pthread_create(&readers[i], NULL, blocked_reader, NULL) == 0)
+			n++;
+	while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE) < n)
+		sched_yield();
+	usleep(10000);	/* let the last ones block in read() */
+	usage_now(&t1);
+	if (write(infl_pipe[1], bytes, n) != n)
+		return;
+	for (i = 0; i < n; i++)
+		pthread_join(readers[i], NULL);
+	if (n == INFLIGHT)
+		print_usage("a thread blocked in read()", &t0, &t1);
+
+	if (uring_setup(&u, INFLIGHT))
+		return;
+	usage_now(&u0);
+	for (i = 0; i < INFLIGHT; i++)
+		uring_prep_read(&u, infl_pipe[0], &bytes[i], 1, -1, 0);
+	if (syscall(__NR_io_uring_enter, u.fd, INFLIGHT, 0, 0, NULL, 0) != INFLIGHT)
+		return;
+	usage_now(&u1);
+	if (write(infl_pipe[1], bytes, INFLIGHT) != INFLIGHT ||
+	    syscall(__NR_io_uring_enter, u.fd, 0, INFLIGHT, IORING_ENTER_GETEVENTS,
+		    NULL, 0) < 0)
+		return;
+	print_usage("an io_uring read of a pipe in flight", &u0, &u1);
+	close(u.fd);
 }
 
 /* Fastest of ROUNDS runs of @fn, in ns. */
@@ -357,11 +683,12 @@ int main(void)
 {
 	char path[] = "/tmp/syslet_bench.XXXXXX";
 	static const int lens[] = { 1, 2, 4, 8, 16, 64 };
-	double direct, chained, single, umem, pdirect, pchained, sdirect, schained;
+	double direct, chained, single, umem;
 	double ndirect[6], nchained[6], futex_rt;
-	double upreads = 0, usmall = 0, uasync = 0;
-	pthread_t t;
-	int i;
+	struct reads tmpfs = { 0 }, loopdev = { 0 };
+	double uasync = 0;
+	pthread_t t, t2;
+	int i, lfd;
 
 	for (i = 0; i < CALLS; i++)
 		init_atom(&chain[i], __NR_getppid, 0, NULL,
@@ -382,7 +709,6 @@ int main(void)
 			  i + 1 < READS ? &preads[i + 1] : NULL, 4,
 			  &fd_arg, &buf_arg[i], &len_arg, &off_arg[i]);
 	}
-	direct_preads();	/* warm the page cache */
 	for (i = 0; i < READS; i++)
 		init_atom(&small_preads[i], __NR_pread64, 0, NULL,
 			  i + 1 < READS ? &small_preads[i + 1] : NULL, 4,
@@ -395,19 +721,25 @@ int main(void)
 	chained = best(chained_getppid) / CALLS;
 	single = best(one_atom_per_exec) / CALLS;
 	umem = best(direct_umem_add) / CALLS;
-	pdirect = best(direct_preads);
-	pchained = best(chained_preads);
-	sdirect = best(direct_small_preads);
-	schained = best(chained_small_preads);
+	uring_ok = uring_setup(&uring, 2 * READS) == 0;
+	measure_reads(&tmpfs);
 	for (i = 0; i < 6; i++) {
 		chain_len = lens[i];
 		ndirect[i] = best(direct_getppid_n) / CHAIN_EXECS;
 		nchained[i] = best(chained_getppid_n) / CHAIN_EXECS;
 	}
-	if (uring_setup(&uring, 2 * READS) == 0) {
-		upreads = best(uring_preads_4k);
-		usmall = best(uring_preads_64);
+	if (uring_ok)
 		uasync = best(uring_async_reads) / (CALLS / 10);
+	lfd = open_loop(fd);
+	if (lfd >= 0) {
+		int tmp = fd;
+
+		fd = lfd;
+		measure_reads(&loopdev);
+		fd = tmp;
+		fd_arg = fd;
+		ioctl(lfd, LOOP_CLR_FD);
+		close(lfd);
 	}
 	if (pthread_create(&t, NULL, ponger, NULL))
 		return 1;
@@ -416,8 +748,17 @@ int main(void)
 	__atomic_add_fetch(&ping, 1, __ATOMIC_RELEASE);
 	futex_wake(&ping);
 	pthread_join(t, NULL);
-	if (pthread_create(&t, NULL, registered_main, NULL) == 0)
-		pthread_join(t, NULL);
+	if (pipe(blk_pipe) || pthread_create(&t, NULL, filler, NULL))
+		return 1;
+	blk_fd_arg = blk_pipe[0];
+	blk_buf_arg = (uintptr_t)&blk_buf;
+	blocked_direct = best(blocked_reads) / (CALLS / 10);
+	if (pthread_create(&t2, NULL, registered_main, NULL) == 0)
+		pthread_join(t2, NULL);
+	__atomic_store_n(&stop_filler, 1, __ATOMIC_RELEASE);
+	kick_filler();
+	pthread_join(t, NULL);
+	measure_inflight();
 
 	printf("getppid() from user space:            %8.0f ns per call\n", direct);
 	printf("getppid() atom in a chain of %d:    %8.0f ns per atom (%.2fx)\n",
@@ -425,29 +766,20 @@ int main(void)
 	printf("async_exec() of one getppid() atom:   %8.0f ns per call (%.2fx)\n",
 	       single, single / direct);
 	printf("umem_add() from user space:           %8.0f ns per call\n", umem);
-	printf("%d cached 4 KiB pread()s:             %8.0f ns\n", READS, pdirect);
-	printf("the same %d pread()s as one syslet:   %8.0f ns (%.2fx)\n",
-	       READS, pchained, pchained / pdirect);
-	printf("%d cached 64-byte pread()s:           %8.0f ns\n", READS, sdirect);
-	printf("the same %d pread()s as one syslet:   %8.0f ns (%.2fx)\n",
-	       READS, schained, schained / sdirect);
+	print_reads("tmpfs", &tmpfs);
+	if (loopdev.pdirect)
+		print_reads("loop device", &loopdev);
+	else
+		printf("loop device: not available\n");
 	for (i = 0; i < 6; i++) {
 		printf("chain of %2d getppid() atoms with ret_ptr: %8.0f ns per atom",
 		       lens[i], nchained[i] / lens[i]);
 		printf(", vs %2d calls %8.0f (%.2fx)\n", lens[i], ndirect[i],
 		       nchained[i] / ndirect[i]);
 	}
-	if (upreads && !uring_failed) {
-		printf("the same %d 4 KiB reads with io_uring: %8.0f ns", READS, upreads);
-		printf(" (%.2fx; syslet/io_uring %.2f)\n", upreads / pdirect,
-		       pchained / upreads);
-		printf("the same %d 64-byte reads with io_uring: %8.0f ns", READS, usmall);
-		printf(" (%.2fx; syslet/io_uring %.2f)\n", usmall / sdirect,
-		       schained / usmall);
-	} else {
+	if (!uring_ok || uring_failed)
 		printf("io_uring: not available (%s)\n",
 		       uring_failed ? "a read failed" : "io_uring_setup failed");
-	}
 	printf("futex wake/wait round trip between two threads: %8.0f ns\n", futex_rt);
 	printf("registered: getppid() atom in a chain: %8.0f ns per atom (%.2fx)\n",
 	       registered_chain, registered_chain / direct);
@@ -463,6 +795,15 @@ int main(void)
 		       uasync);
 		printf(" (handoff/punt %.2f)\n", handoff / uasync);
 	}
+	if (!blk_failed)
+		printf("pipe read woken by another thread, round trip: %8.0f ns\n",
+		       blocked_direct);
+	if (blocked_handoff)
+		printf("the same read as a syslet that hands off: %8.0f ns (%.2fx)\n",
+		       blocked_handoff, blocked_handoff / blocked_direct);
+	if (blk_misses)
+		printf("(mean of %d handoffs; %d ran in place and are not counted)\n",
+		       blk_handoffs, blk_misses);
 	close(fd);
 	return 0;
 }

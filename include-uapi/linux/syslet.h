@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-/*
+/**
  * struct syslet_uatom - one system call of a syslet
  * @flags:	SYSLET_* flags below; unknown bits give -EINVAL.
  * @nr:		native system call number of the caller's ABI.
@@ -22,8 +22,8 @@
  * @arg_ptr:	__u64 __user * each: the arguments are loaded through these
  *		pointers when the atom runs (not when it is submitted).  The
  *		first 0 pointer ends the list; the remaining arguments are 0.
- * @private:	never read or written by the kernel.  C++, where "private" is
- *		a keyword, sees the field as @user_data.
+ * @private:	never read or written by the kernel.
+ * @user_data:	the name of @private in C++, where "private" is a keyword.
  *
  * 80 bytes, 8-byte aligned.
  */
@@ -54,14 +54,14 @@ struct syslet_uatom {
 /* On a stop, continue at the atom that follows in memory (atom + 1). */
 #define SYSLET_SKIP_TO_NEXT_ON_STOP	0x00000080
 
-/*
+/**
  * struct async_head_user - argument of async_register()
  * @completion_ring:	__u64 __user *: array of atom addresses, 8-byte
  *			aligned.  The kernel only turns a 0 slot into a
  *			non-zero one, in ring order; user space consumes a
  *			slot by reading it and storing 0.
  * @ring_size_bytes:	size of the ring: a non-zero multiple of 8.
- * @max_nr_threads:	pool limit for this registration; 0 = default.
+ * @max_nr_threads:	pool limit for this registration; 0 = default (4).
  * @flags:		ASYNC_HEAD_* flags below; unknown bits give -EINVAL.
  * @eventfd:		with ASYNC_HEAD_EVENTFD: an eventfd that the kernel
  *			signals every time it posts to the ring; else 0.
