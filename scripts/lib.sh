@@ -66,7 +66,9 @@ arm64_guest_root() {
 arm64_guest_boot() {
 	local dir=$1 image=$2 limit=$3 append=$4
 	shift 4
-	(cd "$dir/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initramfs.cpio.gz"
+	# Callers test the boot's status, which turns set -e off in here.
+	(cd "$dir/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initramfs.cpio.gz" ||
+		die "packing the arm64 initramfs failed"
 	timeout "$limit" qemu-system-aarch64 -M virt -cpu max -nographic -no-reboot "$@" \
 		-kernel "$image" -initrd "$dir/initramfs.cpio.gz" \
 		-append "console=ttyAMA0 loglevel=1 panic=-1 rdinit=/init $append" \

@@ -61,7 +61,8 @@ struct syslet_uatom {
  *			non-zero one, in ring order; user space consumes a
  *			slot by reading it and storing 0.
  * @ring_size_bytes:	size of the ring: a non-zero multiple of 8.
- * @max_nr_threads:	pool limit for this registration; 0 = default (4).
+ * @max_nr_threads:	pool limit for this registration; 0 = default (4, at
+ *			most kernel.syslet_max_threads).
  * @flags:		ASYNC_HEAD_* flags below; unknown bits give -EINVAL.
  * @eventfd:		with ASYNC_HEAD_EVENTFD: an eventfd that the kernel
  *			signals every time it posts to the ring; else 0.
