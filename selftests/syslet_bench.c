@@ -351,20 +351,22 @@ static void measure_reads(struct reads *r)
 	}
 }
 
+/* One size of reads: direct, as one syslet, with io_uring (0: not run). */
+static void print_read_size(const char *size, const char *where, double direct,
+			    double chained, double uring)
+{
+	printf("%d cached %s pread()s (%s): %8.0f ns\n", READS, size, where, direct);
+	printf("  the same as one syslet:   %8.0f ns (%.2fx)\n",
+	       chained, chained / direct);
+	if (uring && !uring_failed)
+		printf("  the same with io_uring:   %8.0f ns (%.2fx; syslet/io_uring %.2f)\n",
+		       uring, uring / direct, chained / uring);
+}
+
 static void print_reads(const char *where, const struct reads *r)
 {
-	printf("%d cached 4 KiB pread()s (%s): %8.0f ns\n", READS, where, r->pdirect);
-	printf("  the same as one syslet:   %8.0f ns (%.2fx)\n",
-	       r->pchained, r->pchained / r->pdirect);
-	if (r->upreads && !uring_failed)
-		printf("  the same with io_uring:   %8.0f ns (%.2fx; syslet/io_uring %.2f)\n",
-		       r->upreads, r->upreads / r->pdirect, r->pchained / r->upreads);
-	printf("%d cached 64-byte pread()s (%s): %8.0f ns\n", READS, where, r->sdirect);
-	printf("  the same as one syslet:   %8.0f ns (%.2fx)\n",
-	       r->schained, r->schained / r->sdirect);
-	if (r->usmall && !uring_failed)
-		printf("  the same with io_uring:   %8.0f ns (%.2fx; syslet/io_uring %.2f)\n",
-		       r->usmall, r->usmall / r->sdirect, r->schained / r->usmall);
+	print_read_size("4 KiB", where, r->pdirect, r->pchained, r->upreads);
+	print_read_size("64-byte", where, r->sdirect, r->schained, r->usmall);
 }
 
 /*
