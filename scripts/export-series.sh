@@ -19,7 +19,15 @@ step "exporting $n patches from $src"
 rm -f "$TOP"/patches/*.patch
 git -c branch."$(git symbolic-ref --short HEAD)".description="$(cat "$TOP/scripts/cover-letter.txt")" \
 	format-patch -q --cover-letter --cover-from-description=subject \
-	--base=base --no-signature --zero-commit -o "$TOP/patches" base..HEAD
+	--rfc --base=base --no-signature --zero-commit -o "$TOP/patches" base..HEAD
+# The cover letter carries the recipients (scripts/recipients.sh --write)
+# in its headers, which end at its first empty line.
+if [ -f "$TOP/scripts/recipients.txt" ]; then
+	cover=$TOP/patches/0000-cover-letter.patch
+	awk -v r="$TOP/scripts/recipients.txt" \
+		'!done && /^$/ { while ((getline l < r) > 0) print l; done = 1 } { print }' \
+		"$cover" >"$cover.tmp" && mv "$cover.tmp" "$cover"
+fi
 
 rsync -a --delete --exclude '/host' --exclude '/Cargo.*' --exclude '/.gitignore' \
 	--exclude '/.rustfmt.toml' --exclude '/target' \
