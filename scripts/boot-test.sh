@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Boot the built kernel under virtme-ng (software emulation: nested KVM does
-# not work on these machines) and run the installed syslet kselftests.
+# Boot the built kernel under virtme-ng (KVM where it works, software
+# emulation otherwise: see vng_accel) and run the installed syslet
+# kselftests.
 # Results land in $CACHE/run-$ARCH: tap.txt, dmesg.txt, console.log.
 #
 #   scripts/boot-test.sh [x86_64|arm64] [--demo PROGRAM]
@@ -31,10 +32,12 @@ res=$CACHE/run-$arch
 rm -rf "$res"
 mkdir -p "$res"
 
-step "boot ($arch): virtme-ng, software emulation, running the syslet kselftests"
+accel=$(vng_accel "$image")
+step "boot ($arch): virtme-ng, $(accel_name "$accel"), running the syslet kselftests"
 start=$SECONDS
 rc=0
-timeout 1500 vng --run "$image" --disable-kvm --cpus 2 --memory 2G --verbose \
+# shellcheck disable=SC2086
+timeout 1500 vng --run "$image" $accel --cpus 2 --memory 2G --verbose \
 	--append "$X86_GUEST_APPEND" \
 	--rwdir="$res" --exec "sh $TOP/scripts/guest/run-kselftests.sh $kst $res $demo" \
 	</dev/null >"$res/console.log" 2>&1 || rc=$?

@@ -9,8 +9,9 @@
 #   scripts/kernel-selftests.sh run           # both kernels, then compare
 #
 # Results: $CACHE/kst-{patched,base}/tap.txt and $CACHE/kst-compare.txt.
-# Under software emulation some tests time out on both kernels: what counts
-# is a case whose verdict differs.
+# Both kernels run under the same accelerator (KVM where it works, see
+# vng_accel).  Under software emulation some tests time out on both
+# kernels: what counts is a case whose verdict differs.
 . "$(dirname "$0")/lib.sh"
 
 TARGETS=${KST_TARGETS:-"pidfd futex ptrace rseq signal seccomp clone3 exec"}
@@ -63,8 +64,9 @@ cd $inst && ./run_kselftest.sh -o $KST_TIMEOUT$sel >>$res/tap.txt 2>&1
 dmesg >$res/dmesg.txt
 sync
 GUEST
-	step "$name kernel: $image"
-	timeout 3000 vng --run "$image" --disable-kvm --cpus 2 --memory 2G --verbose \
+	step "$name kernel: $image ($(accel_name "$accel"))"
+	# shellcheck disable=SC2086
+	timeout 3000 vng --run "$image" $accel --cpus 2 --memory 2G --verbose \
 		--append "$X86_GUEST_APPEND" \
 		--rwdir="$res" --exec "sh $res/guest.sh" \
 		</dev/null >"$res/console.log" 2>&1 || true
@@ -77,6 +79,7 @@ run)
 	[ -f "$base_out/arch/x86/boot/bzImage" ] || die "no unpatched kernel (run: $0 build-base)"
 	build_tests
 	# Side by side, so that both kernels see the same load.
+	accel=$(vng_accel "$(kernel_image x86_64)")
 	run_on patched "$(kernel_image x86_64)" &
 	run_on base "$base_out/arch/x86/boot/bzImage" &
 	wait

@@ -43,6 +43,32 @@ kernel_image() {
 # kernels too).  Four-level paging has no such window.
 X86_GUEST_APPEND=no5lvl
 
+# vng_accel IMAGE: virtme-ng's accelerator option for an x86_64 guest of
+# IMAGE.  KVM where it works: a probe boots IMAGE once per machine boot
+# and checks that it reaches user space (on some machines /dev/kvm opens
+# but nested guests never run); software emulation (--disable-kvm)
+# otherwise, or with SYSLET_KVM=0.  The benchmark always emulates: it
+# counts instructions with -icount.
+vng_accel() {
+	local probe=$CACHE/kvm-probe boot
+	if [ "${SYSLET_KVM:-1}" = 0 ] || [ ! -w /dev/kvm ]; then
+		echo --disable-kvm
+		return
+	fi
+	boot=$(cat /proc/sys/kernel/random/boot_id)
+	if [ "$(head -1 "$probe" 2>/dev/null)" != "$boot" ]; then
+		local ok=no
+		timeout 120 vng --run "$1" --cpus 2 --memory 1G --append "$X86_GUEST_APPEND" \
+			--exec 'echo syslet-kvm-probe-ok' </dev/null >"$probe.log" 2>&1 || true
+		grep -q syslet-kvm-probe-ok "$probe.log" && ok=yes
+		printf '%s\n%s\n' "$boot" "$ok" >"$probe"
+	fi
+	[ "$(sed -n 2p "$probe")" = yes ] || echo --disable-kvm
+}
+
+# The accelerator a vng_accel option stands for, for progress messages.
+accel_name() { [ "$1" = --disable-kvm ] && echo "software emulation" || echo KVM; }
+
 kernel_arch() { [ "$1" = x86_64 ] && echo x86 || echo "$1"; }
 
 # Make variables that select ARCH; none for the native x86_64 build, so that
