@@ -1318,6 +1318,9 @@ static int thread_state_body(void *arg)
 	struct read_atom r;
 	cpu_set_t one, now, all;
 	int p[2], spare;
+#ifdef __aarch64__
+	int vl;
+#endif
 
 	CHECK(pipe(p) == 0);
 	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
@@ -1337,6 +1340,23 @@ static int thread_state_body(void *arg)
 		CHECK(CPU_EQUAL(&one, &now));
 		CHECK(sched_setaffinity(0, sizeof(all), &all) == 0);
 	}
+
+#ifdef __aarch64__
+	/*
+	 * Bug: the SVE vector length is per thread, and the pool thread that
+	 * took over returned with the one it was created with.  A length set
+	 * after the pool was made now refuses the handoff (no SVE: skipped).
+	 */
+	vl = prctl(PR_SVE_GET_VL);
+	if (vl >= 0 && (vl & PR_SVE_VL_LEN_MASK) != 16) {
+		CHECK((prctl(PR_SVE_SET_VL, 16) & PR_SVE_VL_LEN_MASK) == 16);
+		CHECK(blocking_read(p[0], p[1], &r) == (long)(uintptr_t)&r.atom);
+		CHECK((prctl(PR_SVE_GET_VL) & PR_SVE_VL_LEN_MASK) == 16);
+		CHECK(prctl(PR_SVE_SET_VL, vl & PR_SVE_VL_LEN_MASK) >= 0);
+		CHECK(blocking_read(p[0], p[1], &r) == 0 && r.ret == 1);
+		ring[0] = 0;
+	}
+#endif
 
 	/* A private file table: a closed fd must stay closed afterwards. */
 	spare = dup(p[0]);
