@@ -508,6 +508,97 @@ TEST(last_thread_sys_exit_with_a_syslet_in_flight_is_reaped_leader_last)
 	exit_in_flight(_metadata, false);
 }
 
+static int gone_pipe[2];
+static int gone_handed_off;
+static struct read_atom gone_read;
+static struct syslet_uatom gone_next;
+static int64_t gone_ret = 12345;
+
+/* Hands off a read that blocks, with a getppid() atom after it, and exits. */
+static void *gone_thread(void *arg)
+{
+	if (register_ring(ring, RING_SLOTS, 2) || wait_pool_threads(2) != 2)
+		_exit(10);
+	init_atom(&gone_next, __NR_getppid, 0, &gone_ret, NULL, 0);
+	init_read_atom(&gone_read, gone_pipe[0], 0, &gone_next);
+	if (sys_async_exec(&gone_read.atom) != 0)
+		_exit(11);
+	__atomic_store_n(&gone_handed_off, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_exit, 0);
+	return NULL;
+}
+
+/*
+ * Once the thread that handed off exited, its read is let go; the next
+ * atom must not run.  Exit status 0: it failed with EPERM; 20: it ran.
+ */
+static void *gone_sibling(void *arg)
+{
+	int64_t end = now_ms() + 5000;
+	int64_t ret;
+
+	while (!__atomic_load_n(&gone_handed_off, __ATOMIC_SEQ_CST)) {
+		if (now_ms() > end)
+			_exit(12);
+		sleep_ms(1);
+	}
+	/* Let the exit finish. */
+	sleep_ms(300);
+	if (write(gone_pipe[1], "x", 1) != 1)
+		_exit(13);
+	while ((ret = __atomic_load_n(&gone_ret, __ATOMIC_SEQ_CST)) == 12345) {
+		if (now_ms() > end)
+			_exit(14);
+		sleep_ms(1);
+	}
+	_exit(ret == -EPERM ? 0 : ret == getppid() ? 20 : 21);
+	return NULL;
+}
+
+static int gone_child(bool leader)
+{
+	pthread_t t;
+
+	if (pipe(gone_pipe))
+		return 15;
+	if (leader) {
+		if (pthread_create(&t, NULL, gone_sibling, NULL))
+			return 16;
+		gone_thread(NULL);
+	} else {
+		if (pthread_create(&t, NULL, gone_thread, NULL))
+			return 16;
+		gone_sibling(NULL);
+	}
+	return 17;
+}
+
+static int gone_child_main(void *arg)
+{
+	return gone_child((long)arg);
+}
+
+/*
+ * Bug: a chain whose thread had exited ended with -EPERM at its next atom
+ * unless that thread was the leader, which stays a zombie (with its TID)
+ * when it leaves with SYS_exit: its chain went on running atoms for a
+ * thread that no longer existed.  Both now end.
+ */
+TEST(a_chain_ends_when_its_thread_has_exited_leader_or_not)
+{
+	int status;
+
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+	status = run_child(gone_child_main, (void *)0L, 10000);
+	EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("a thread other than the leader: status %#x (20: the atom ran)",
+		       status);
+	status = run_child(gone_child_main, (void *)1L, 10000);
+	EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the leader: status %#x (20: the atom ran)", status);
+}
+
 #define FULL_CHAINS	3
 #define FULL_ATOMS	4
 
