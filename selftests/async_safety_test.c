@@ -1449,6 +1449,28 @@ static int thread_state_body(void *arg)
 	}
 #endif
 
+	/*
+	 * Bug: flags that prctl() sets on this thread only went back to the
+	 * pool thread's after a handoff: PR_MCE_KILL's early kill and
+	 * PR_SET_IO_FLUSHER (needs CAP_SYS_RESOURCE) were gone.  Set after
+	 * the pool was made, they refuse the handoff.
+	 */
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0) == 0);
+	CHECK(blocking_read(p[0], p[1], &r) == (long)(uintptr_t)&r.atom);
+	CHECK(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_EARLY);
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_DEFAULT, 0, 0) == 0);
+	CHECK(blocking_read(p[0], p[1], &r) == 0 && r.ret == 1);
+	ring[0] = 0;
+	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) == 0) {
+		CHECK(blocking_read(p[0], p[1], &r) == (long)(uintptr_t)&r.atom);
+		CHECK(prctl(PR_GET_IO_FLUSHER, 0, 0, 0, 0) == 1);
+		CHECK(prctl(PR_SET_IO_FLUSHER, 0, 0, 0, 0) == 0);
+		CHECK(blocking_read(p[0], p[1], &r) == 0 && r.ret == 1);
+		ring[0] = 0;
+	} else {
+		CHECK(errno == EPERM);
+	}
+
 	/* A private file table: a closed fd must stay closed afterwards. */
 	spare = dup(p[0]);
 	CHECK(spare >= 0);
