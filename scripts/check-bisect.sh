@@ -25,6 +25,8 @@ frag=$TOP/scripts/config/bisect.config
 passed=0 failed=0
 
 [ -d "$TREE/.git" ] || die "no patched tree at $TREE (run scripts/apply-series.sh)"
+command -v ccache >/dev/null || apt-get install -y -qq ccache >/dev/null 2>&1 || true
+export CCACHE_DIR=$CACHE/ccache CCACHE_MAXSIZE=20G
 if [ ! -d "$wt" ]; then
 	git -C "$TREE" worktree prune
 	git -C "$TREE" worktree add -q --detach "$wt" HEAD || die "git worktree add failed"
@@ -43,6 +45,8 @@ build() {
 	git checkout -q --detach "$commit"
 	# shellcheck disable=SC2046
 	local mk=(make O="$out" $(arch_make_env "$arch") $(kernel_make_env) -j"$(nproc)")
+	# The variants share most objects with the prefixes' builds.
+	command -v ccache >/dev/null && mk+=(CC="ccache clang")
 	t0=$SECONDS
 	{
 		{ cat "$frag"; for opt; do

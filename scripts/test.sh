@@ -87,6 +87,8 @@ bash "$TOP/scripts/fetch-base.sh" || die "could not fetch the base tree"
 check "series applies with git am" bash "$TOP/scripts/apply-series.sh" ||
 	summary
 check "series reproduces the repository sources" bash "$TOP/scripts/check-sources.sh"
+check "README concept map: each row's patches touch its files" \
+	python3 "$TOP/scripts/check-concept-map.py" "$TOP/README.md" "$TOP/patches"
 while read -r verdict patch; do
 	[ -n "$patch" ] || continue
 	if [ "$verdict" = ok ]; then pass "checkpatch --strict $patch"; else fail "checkpatch --strict $patch"; fi
