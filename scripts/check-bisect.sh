@@ -58,9 +58,11 @@ build() {
 			"${mk[@]}" "$(kernel_image_target "$arch")"
 	} >"$log" 2>&1
 	local rc=$?
-	# Once Kconfig knows CONFIG_SYSLET, the configuration must have asked
+	# Once an architecture can have CONFIG_SYSLET (it selects
+	# HAVE_ARCH_SYSLET from patch 3 on), the configuration must have asked
 	# for exactly what the variant says.
-	if [ $rc -eq 0 ] && grep -q 'config SYSLET$' kernel/syslet/Kconfig 2>/dev/null; then
+	if [ $rc -eq 0 ] && grep -q 'config SYSLET$' kernel/syslet/Kconfig 2>/dev/null &&
+		grep -q 'select HAVE_ARCH_SYSLET' "arch/$(kernel_arch "$arch")/Kconfig"; then
 		local want=y
 		case " $* " in *" CONFIG_SYSLET=n "* | *" CONFIG_RUST=n "*) want=n ;; esac
 		if [ $want = y ]; then
