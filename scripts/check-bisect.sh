@@ -47,6 +47,7 @@ build() {
 	local mk=(make O="$out" $(arch_make_env "$arch") $(kernel_make_env) -j"$(nproc)")
 	# The variants share most objects with the prefixes' builds.
 	command -v ccache >/dev/null && mk+=(CC="ccache clang")
+	local rc=0
 	t0=$SECONDS
 	{
 		{ cat "$frag"; for opt; do
@@ -56,8 +57,7 @@ build() {
 		# Later lines win: the variant's options override the fragment.
 		"${mk[@]}" KCONFIG_ALLCONFIG="$out/.fragment" allnoconfig &&
 			"${mk[@]}" "$(kernel_image_target "$arch")"
-	} >"$log" 2>&1
-	local rc=$?
+	} >"$log" 2>&1 || rc=$?
 	# Once an architecture can have CONFIG_SYSLET (it selects
 	# HAVE_ARCH_SYSLET from patch 3 on), the configuration must have asked
 	# for exactly what the variant says.
@@ -80,7 +80,7 @@ build() {
 		info "PASS $name ($((SECONDS - t0)) s)"
 	else
 		failed=$((failed + 1))
-		grep -E '(warning|error):' "$log" | head -20
+		{ grep -E '(warning|error):' "$log" || true; } | head -20
 		tail -5 "$log"
 		info "FAIL $name ($((SECONDS - t0)) s, log: $log)"
 	fi
