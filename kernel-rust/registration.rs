@@ -20,6 +20,7 @@ use crate::glue::{self, Deadline, EventFd, Tid};
 use crate::interp::Fault;
 use crate::pool::{Outcome, Pool};
 use crate::ring::{Overflow, Pending, Posted, Ring, RingMem};
+use core::num::NonZeroUsize;
 use kernel::{
     bindings, current,
     prelude::*,
@@ -170,6 +171,7 @@ impl Registration {
         if !glue::ring_range_ok(head.completion_ring, bytes) {
             return Err(EFAULT);
         }
+        let nslots = NonZeroUsize::new((bytes / 8) as usize).ok_or(EINVAL)?;
         let limit = glue::thread_limit();
         let threads = match head.max_nr_threads {
             0 => DEFAULT_THREADS.min(limit),
@@ -186,7 +188,7 @@ impl Registration {
             try_pin_init!(Self {
                 mem_base: head.completion_ring,
                 ring <- new_mutex!(RingState {
-                    ring: Ring::new((bytes / 8) as usize),
+                    ring: Ring::new(nslots),
                     overflow: OverflowList(overflow),
                     broken: false,
                 }, "Registration::ring"),

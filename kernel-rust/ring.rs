@@ -15,6 +15,7 @@
 //! bounds the list by the number of syslets in flight.
 
 use crate::interp::Fault;
+use core::num::NonZeroUsize;
 
 /// User memory holding the ring's slots.
 pub(crate) trait RingMem {
@@ -61,13 +62,13 @@ pub(crate) enum Posted {
 /// goes.
 #[derive(Debug)]
 pub(crate) struct Ring {
-    nslots: usize,
+    nslots: NonZeroUsize,
     tail: usize,
 }
 
 impl Ring {
-    /// A ring of `nslots` slots, filled from slot 0.  `nslots` is not 0.
-    pub(crate) fn new(nslots: usize) -> Self {
+    /// A ring of `nslots` slots, filled from slot 0.
+    pub(crate) fn new(nslots: NonZeroUsize) -> Self {
         Self { nslots, tail: 0 }
     }
 
@@ -76,7 +77,8 @@ impl Ring {
             return Ok(false);
         }
         mem.store(self.tail, atom)?;
-        self.tail = (self.tail + 1) % self.nslots;
+        // The tail stays below `nslots`: no overflow, no division by 0.
+        self.tail = self.tail.wrapping_add(1) % self.nslots;
         Ok(true)
     }
 
@@ -127,8 +129,8 @@ impl Ring {
     ) -> Result<usize, Fault> {
         let mut count = 0;
         let mut slot = self.tail;
-        while count < self.nslots {
-            slot = slot.checked_sub(1).unwrap_or(self.nslots - 1);
+        while count < self.nslots.get() {
+            slot = slot.checked_sub(1).unwrap_or(self.nslots.get() - 1);
             if mem.load(slot)? == 0 {
                 break;
             }

@@ -5,6 +5,11 @@
 
 use crate::interp::Fault;
 use crate::ring::{Overflow, Pending, Posted, Ring, RingMem};
+use std::num::NonZeroUsize;
+
+fn new_ring(nslots: usize) -> Ring {
+    Ring::new(NonZeroUsize::new(nslots).expect("a ring has slots"))
+}
 use std::collections::VecDeque;
 
 /// Ring memory that fails the test on any overwrite of an occupied slot.
@@ -101,7 +106,7 @@ impl Consumer {
 fn posts_fill_the_ring_in_order_and_wrap() {
     let mut mem = MockRing::new(3);
     let mut q = Queue::new(4);
-    let mut ring = Ring::new(3);
+    let mut ring = new_ring(3);
     let mut c = Consumer { head: 0 };
     for a in 1..=3 {
         assert_eq!(ring.post(&mut mem, &mut q, p(a, 1)), Ok(Posted::Ring));
@@ -121,7 +126,7 @@ fn posts_fill_the_ring_in_order_and_wrap() {
 fn a_full_ring_queues_one_completion_per_owner() {
     let mut mem = MockRing::new(1);
     let mut q = Queue::new(8);
-    let mut ring = Ring::new(1);
+    let mut ring = new_ring(1);
     assert_eq!(ring.post(&mut mem, &mut q, p(10, 1)), Ok(Posted::Ring));
     assert_eq!(ring.post(&mut mem, &mut q, p(11, 1)), Ok(Posted::Overflow));
     // The same owner must wait; another owner may queue.
@@ -142,7 +147,7 @@ fn a_full_ring_queues_one_completion_per_owner() {
 fn a_new_completion_never_overtakes_queued_ones() {
     let mut mem = MockRing::new(2);
     let mut q = Queue::new(8);
-    let mut ring = Ring::new(2);
+    let mut ring = new_ring(2);
     ring.post(&mut mem, &mut q, p(1, 1)).unwrap();
     ring.post(&mut mem, &mut q, p(2, 2)).unwrap();
     assert_eq!(ring.post(&mut mem, &mut q, p(3, 3)), Ok(Posted::Overflow));
@@ -158,7 +163,7 @@ fn a_new_completion_never_overtakes_queued_ones() {
 fn full_overflow_storage_means_wait() {
     let mut mem = MockRing::new(1);
     let mut q = Queue::new(1);
-    let mut ring = Ring::new(1);
+    let mut ring = new_ring(1);
     ring.post(&mut mem, &mut q, p(1, 1)).unwrap();
     assert_eq!(ring.post(&mut mem, &mut q, p(2, 2)), Ok(Posted::Overflow));
     assert_eq!(ring.post(&mut mem, &mut q, p(3, 3)), Ok(Posted::MustWait));
@@ -169,7 +174,7 @@ fn a_faulting_ring_reports_fault() {
     let mut mem = MockRing::new(2);
     mem.fault_from = 0;
     let mut q = Queue::new(2);
-    let mut ring = Ring::new(2);
+    let mut ring = new_ring(2);
     assert_eq!(ring.post(&mut mem, &mut q, p(1, 1)), Err(Fault));
     assert_eq!(ring.available(&mut mem, &q), Err(Fault));
 }
@@ -201,7 +206,7 @@ fn random_interleavings_keep_every_completion_once_in_order() {
         let owners = 1 + rng.below(6) as usize;
         let mut mem = MockRing::new(nslots);
         let mut q = Queue::new(owners);
-        let mut ring = Ring::new(nslots);
+        let mut ring = new_ring(nslots);
         let mut c = Consumer { head: 0 };
         let mut posted = Vec::new();
         let mut consumed = Vec::new();
