@@ -50,11 +50,12 @@ build() {
 	local rc=0
 	t0=$SECONDS
 	{
-		{ cat "$frag"; for opt; do
+		# The variant's options replace the fragment's lines for the same
+		# symbols (a reassignment would be a Kconfig warning).
+		{ grep -vE "^(${*:+$(printf '%s|' "${@%%=*}")}NONE)=" "$frag"; for opt; do
 			sym=${opt%=*}
 			[ "${opt#*=}" = n ] && echo "# $sym is not set" || echo "$opt"
 		done; } >"$out/.fragment"
-		# Later lines win: the variant's options override the fragment.
 		"${mk[@]}" KCONFIG_ALLCONFIG="$out/.fragment" allnoconfig &&
 			"${mk[@]}" "$(kernel_image_target "$arch")"
 	} >"$log" 2>&1 || rc=$?
