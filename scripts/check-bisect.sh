@@ -37,7 +37,7 @@ mapfile -t commits < <(git rev-list --reverse base..HEAD)
 
 # build NAME ARCH COMMIT [CONFIG_X=y|n ...]: one build, one verdict line.
 build() {
-	local name=$1 arch=$2 commit=$3 out log t0 opt sym
+	local name=$1 arch=$2 commit=$3 out log t0 opt syms=NONE
 	shift 3
 	out=$CACHE/build-bisect-$arch${1:+-$(echo "$*" | tr -c 'A-Za-z0-9\n' _)}
 	log=$out.log
@@ -52,9 +52,9 @@ build() {
 	{
 		# The variant's options replace the fragment's lines for the same
 		# symbols (a reassignment would be a Kconfig warning).
-		{ grep -vE "^(${*:+$(printf '%s|' "${@%%=*}")}NONE)=" "$frag"; for opt; do
-			sym=${opt%=*}
-			[ "${opt#*=}" = n ] && echo "# $sym is not set" || echo "$opt"
+		for opt; do syms="$syms|${opt%%=*}"; done
+		{ grep -vE "^(# )?($syms)[= ]" "$frag"; for opt; do
+			[ "${opt#*=}" = n ] && echo "# ${opt%%=*} is not set" || echo "$opt"
 		done; } >"$out/.fragment"
 		"${mk[@]}" KCONFIG_ALLCONFIG="$out/.fragment" allnoconfig &&
 			"${mk[@]}" "$(kernel_image_target "$arch")"
@@ -104,10 +104,10 @@ if [ "$what" = prefixes ] || [ "$what" = all ]; then
 			passed=$((passed + 1))
 			info "PASS $name (no build input changed since $(printf '%02d' "$prev"))"
 		else
-			local_failed=$failed
+			failed_before=$failed
 			build "$name" x86_64 "$c"
 			# Only a prefix that built stands in for the next ones.
-			[ "$failed" = "$local_failed" ] || { prev=; continue; }
+			[ "$failed" = "$failed_before" ] || { prev=; continue; }
 		fi
 		prev=$n
 	done
