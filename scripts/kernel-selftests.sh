@@ -8,7 +8,12 @@
 #   scripts/kernel-selftests.sh build-base    # unpatched kernel, build-x86_64-base/
 #   scripts/kernel-selftests.sh run           # both kernels, then compare
 #
-# Results: $CACHE/kst-{patched,base}/tap.txt and $CACHE/kst-compare.txt.
+# Results: $CACHE/kst-{patched,base}/tap.txt and $CACHE/kst-compare.txt,
+# with "-$KST_TAG" after each name when KST_TAG is set, so that runs of
+# different KST_TARGETS (futex and rseq need their own time) do not
+# overwrite each other:
+#
+#   KST_TAG=futex KST_TARGETS=futex scripts/kernel-selftests.sh run
 # Both kernels run under the same accelerator (KVM where it works, see
 # vng_accel).  Under software emulation some tests time out on both
 # kernels: what counts is a case whose verdict differs.
@@ -20,6 +25,7 @@ KST_TIMEOUT=${KST_TIMEOUT:-120}
 # Programs left out (COLLECTION:TEST ...): pidfd_test's pid-recycling case
 # hangs past the runner's timeout on both kernels under emulation.
 KST_SKIP=${KST_SKIP:-"pidfd:pidfd_test"}
+tag=${KST_TAG:+-$KST_TAG}
 base_out=$CACHE/build-x86_64-base
 inst=$CACHE/kselftest-hooks
 
@@ -50,7 +56,7 @@ build_tests() {
 }
 
 run_on() {
-	local name=$1 image=$2 res=$CACHE/kst-$1 t sel=
+	local name=$1 image=$2 res=$CACHE/kst-$1$tag t sel=
 	for t in $(cat "$inst/kselftest-list.txt"); do
 		case " $KST_SKIP " in *" $t "*) ;; *) sel="$sel -t $t" ;; esac
 	done
@@ -83,8 +89,8 @@ run)
 	run_on patched "$(kernel_image x86_64)" &
 	run_on base "$base_out/arch/x86/boot/bzImage" &
 	wait
-	python3 - "$CACHE/kst-patched/tap.txt" "$CACHE/kst-base/tap.txt" \
-		>"$CACHE/kst-compare.txt" <<'EOF'
+	python3 - "$CACHE/kst-patched$tag/tap.txt" "$CACHE/kst-base$tag/tap.txt" \
+		>"$CACHE/kst-compare$tag.txt" <<'EOF'
 import re, sys
 # Verdicts of programs ("selftests: T: P") and of the cases that they
 # report in their own TAP ("selftests: T: P: case"), so that a case that
@@ -119,7 +125,7 @@ for t in sorted(set(p) | set(b)):
 print(f"{progs_same} of {progs} programs and {same} of {len(set(p) | set(b))} "
       "programs and cases behave the same")
 EOF
-	cat "$CACHE/kst-compare.txt"
+	cat "$CACHE/kst-compare$tag.txt"
 	;;
 *) die "usage: $0 build-base|run" ;;
 esac
