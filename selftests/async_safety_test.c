@@ -39,6 +39,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -120,15 +122,16 @@ static int run_body(int (*fn)(void *arg), void *arg, int timeout_ms)
 }
 
 /*
- * Why the tests cannot run here, or NULL: async_register(NULL, 0) in a
- * thread without a registration fails with EINVAL on a syslet kernel.
+ * Why the tests cannot run here, or NULL: async_exec(NULL) fails with
+ * EFAULT on a syslet kernel, with EPERM once the sysctl disabled syslets
+ * (which never refuses unregistering).
  */
 static const char *syslets_missing(void)
 {
 	int err;
 
 	errno = 0;
-	sys_async_register(NULL, 0);
+	sys_async_exec(NULL);
 	err = errno;
 	if (err == no_syscall_errno())
 		return "syslets not supported (ENOSYS)";
@@ -1653,6 +1656,104 @@ TEST(per_thread_state_that_does_not_move_refuses_the_handoff)
 	if (syslets_missing())
 		SKIP(return, "%s", syslets_missing());
 	EXPECT_EQ(0, run_body(thread_state_body, NULL, 10000));
+}
+
+/* The word the debugger's watchpoint watches: 8 bytes, 8-byte aligned. */
+static uint64_t watched;
+
+#ifndef NT_ARM_HW_WATCH
+#define NT_ARM_HW_WATCH	0x403
+#endif
+
+/*
+ * A debugger's part: stop thread @tid without a group stop, give it a
+ * hardware watchpoint on writes to "watched" and detach.  Returns 0, or
+ * the step that failed.
+ */
+static int set_watchpoint(pid_t tid)
+{
+	int status;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0))
+		return 10;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0))
+		return 11;
+	if (waitpid(tid, &status, __WALL) != tid || !WIFSTOPPED(status))
+		return 12;
+#if defined(__x86_64__)
+	/* DR0 = &watched; DR7: L0, break on data writes, 8 bytes. */
+	if (ptrace(PTRACE_POKEUSER, tid, offsetof(struct user, u_debugreg[0]),
+		   &watched))
+		return 13;
+	if (ptrace(PTRACE_POKEUSER, tid, offsetof(struct user, u_debugreg[7]),
+		   1UL | 1UL << 16 | 2UL << 18))
+		return 14;
+#elif defined(__aarch64__)
+	{
+		/* struct user_hwdebug_state with one register. */
+		struct {
+			uint32_t dbg_info, pad;
+			struct {
+				uint64_t addr;
+				uint32_t ctrl, pad;
+			} reg;
+		} st = {
+			.reg.addr = (uintptr_t)&watched,
+			/* Enabled, EL0, stores, all 8 bytes. */
+			.reg.ctrl = 1 | 2 << 1 | 2 << 3 | 0xff << 5,
+		};
+		struct iovec iov = { .iov_base = &st, .iov_len = sizeof(st) };
+
+		if (ptrace(PTRACE_SETREGSET, tid, NT_ARM_HW_WATCH, &iov))
+			return 13;
+	}
+#endif
+	if (ptrace(PTRACE_DETACH, tid, 0, 0))
+		return 15;
+	return 0;
+}
+
+static int watchpoint_body(void *arg)
+{
+	pid_t tid = gettid(), tracer;
+	struct read_atom r;
+	int p[2], status;
+
+	CHECK(pipe(p) == 0);
+	CHECK(register_ring(ring, RING_SLOTS, 2) == 0);
+	CHECK(wait_pool_threads(2) == 2);
+	fflush(stderr);
+	tracer = fork();
+	CHECK(tracer >= 0);
+	if (tracer == 0)
+		_exit(set_watchpoint(tid));
+	CHECK(reap_within(tracer, &status, 5000));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The debugger is gone, its watchpoint is not: the read blocks in place. */
+	CHECK(blocking_read(p[0], p[1], &r) == (long)(uintptr_t)&r.atom);
+	CHECK(r.ret == 1);
+	ring[0] = 0;
+	CHECK(sys_async_register(NULL, 0) == 0);
+	return 0;
+}
+
+/*
+ * Bug: on arm64 a debugger's hardware breakpoints and watchpoints, which
+ * are the thread's (perf events of its task) and outlive a PTRACE_DETACH,
+ * stayed with the old head after a handoff: the thread ran on unwatched.
+ * A thread that has one refuses the handoff (x86 always did).
+ */
+TEST(a_debugger_watchpoint_refuses_the_handoff)
+{
+	if (syslets_missing())
+		SKIP(return, "%s", syslets_missing());
+#if !defined(__x86_64__) && !defined(__aarch64__)
+	SKIP(return, "no watchpoint code for this architecture");
+#endif
+	/* arm64's ptrace watchpoints are perf events. */
+	if (access("/proc/sys/kernel/perf_event_paranoid", F_OK))
+		SKIP(return, "no perf events (CONFIG_PERF_EVENTS), so no watchpoints");
+	EXPECT_EQ(0, run_body(watchpoint_body, NULL, 10000));
 }
 
 /* The root-only file that a chain must not open once its thread dropped root. */

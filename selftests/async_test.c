@@ -119,6 +119,47 @@ TEST(pool_threads_come_and_go_with_the_registration)
 	EXPECT_EQ(0, wait_pool_threads(0));
 }
 
+#define SYSCTL_PATH "/proc/sys/kernel/syslet_disabled"
+
+static int write_sysctl(const char *val)
+{
+	FILE *f = fopen(SYSCTL_PATH, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(val, f) < 0 ? -1 : 0;
+	return fclose(f) ? -1 : ret;
+}
+
+/*
+ * Bug: once an administrator disabled syslets, async_register(NULL, 0)
+ * failed with EPERM: a thread could not give its pool threads back.
+ * Unregistering is never refused; registering and async_exec() are.
+ */
+TEST(unregister_works_while_syslets_are_disabled)
+{
+	struct async_head_user head = {
+		.completion_ring = (uintptr_t)ring,
+		.ring_size_bytes = sizeof(ring),
+		.max_nr_threads = 2,
+	};
+
+	if (getuid() != 0 || access(SYSCTL_PATH, W_OK))
+		SKIP(return, "needs root and " SYSCTL_PATH);
+	ASSERT_EQ(0, sys_async_register(&head, sizeof(head)));
+	ASSERT_EQ(2, wait_pool_threads(2));
+	ASSERT_EQ(0, write_sysctl("2"));
+	EXPECT_EQ(-1, sys_async_register(&head, sizeof(head)));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(0, sys_async_register(NULL, 0));
+	EXPECT_EQ(0, wait_pool_threads(0));
+	/* Nothing left to drop. */
+	EXPECT_EQ(-1, sys_async_register(NULL, 0));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, write_sysctl("0"));
+}
+
 static int nothing_blocks_body(void *arg)
 {
 	struct syslet_uatom atom;

@@ -139,15 +139,16 @@ static int take_signal(int sig, siginfo_t *si)
 }
 
 /*
- * Why the tests cannot run here, or NULL: async_register(NULL, 0) in a
- * thread without a registration fails with EINVAL on a syslet kernel.
+ * Why the tests cannot run here, or NULL: async_exec(NULL) fails with
+ * EFAULT on a syslet kernel, with EPERM once the sysctl disabled syslets
+ * (which never refuses unregistering).
  */
 static const char *syslets_missing(void)
 {
 	int err;
 
 	errno = 0;
-	sys_async_register(NULL, 0);
+	sys_async_exec(NULL);
 	err = errno;
 	if (err == no_syscall_errno())
 		return "syslets not supported (ENOSYS)";

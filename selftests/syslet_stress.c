@@ -1012,15 +1012,16 @@ int main(int argc, char **argv)
 
 	ksft_print_header();
 	ksft_print_msg("seed %llu\n", (unsigned long long)seed);
-	if (sys_async_register(NULL, 0) == 0 || errno != EINVAL) {
+	/* EFAULT on a syslet kernel, EPERM when the sysctl disabled syslets. */
+	if (sys_async_exec(NULL) != -1 || errno != EFAULT) {
 		int err = errno;
 
 		if (err == no_syscall_errno())
-			ksft_exit_skip("syslets not supported (async_register: ENOSYS)\n");
+			ksft_exit_skip("syslets not supported (async_exec: ENOSYS)\n");
 		errno = err;
 		if (errno == EPERM)
 			ksft_exit_skip("syslets disabled (kernel.syslet_disabled)\n");
-		ksft_exit_fail_msg("async_register(NULL, 0): %s\n", strerror(errno));
+		ksft_exit_fail_msg("async_exec(NULL): %s\n", strerror(errno));
 	}
 	ksft_set_plan(1);
 	stats = mmap(NULL, sizeof(*stats), PROT_READ | PROT_WRITE,
