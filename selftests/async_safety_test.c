@@ -1738,10 +1738,11 @@ static int watchpoint_body(void *arg)
 }
 
 /*
- * Bug: on arm64 a debugger's hardware breakpoints and watchpoints, which
- * are the thread's (perf events of its task) and outlive a PTRACE_DETACH,
- * stayed with the old head after a handoff: the thread ran on unwatched.
- * A thread that has one refuses the handoff (x86 always did).
+ * A debugger's hardware breakpoints and watchpoints are per-thread perf
+ * events of the thread's task, and they outlive a PTRACE_DETACH: after a
+ * handoff they would stay with the old head, and the thread would run on
+ * unwatched.  The refusal of per-thread perf events covers them on both
+ * architectures: the read blocks in place.
  */
 TEST(a_debugger_watchpoint_refuses_the_handoff)
 {
@@ -1750,7 +1751,7 @@ TEST(a_debugger_watchpoint_refuses_the_handoff)
 #if !defined(__x86_64__) && !defined(__aarch64__)
 	SKIP(return, "no watchpoint code for this architecture");
 #endif
-	/* arm64's ptrace watchpoints are perf events. */
+	/* ptrace's watchpoints are perf events. */
 	if (access("/proc/sys/kernel/perf_event_paranoid", F_OK))
 		SKIP(return, "no perf events (CONFIG_PERF_EVENTS), so no watchpoints");
 	EXPECT_EQ(0, run_body(watchpoint_body, NULL, 10000));
