@@ -529,7 +529,7 @@ static int syslet_init(struct server *s)
 	 * completions never wait in the kernel for a free slot.
 	 */
 	ret = syslet_ring_init(&s->ring, RING_ENTRIES, s->threads,
-			       SYSLET_RING_EVENTFD);
+			       SYSLET_RING_INIT_EVENTFD);
 	if (ret)
 		return ret;
 	s->completion_fd = syslet_ring_eventfd(&s->ring);

@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/procfs.h>
 #include <sys/ptrace.h>
@@ -1723,10 +1724,14 @@ TEST(cgroup_migration_by_the_pid_moves_every_task_after_a_handoff)
 	struct cgroups *cg;
 	struct statfs sfs;
 	char path[64], home[256];
+	bool mounted = false;
 	int status;
 
 	if (syslets_missing())
 		SKIP(return, "%s", syslets_missing());
+	/* A minimal guest (an initramfs) has not mounted it: do it here. */
+	if (statfs(CGROUP_ROOT, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		mounted = !mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL);
 	if (statfs(CGROUP_ROOT, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
 		SKIP(return, "no cgroup v2 at " CGROUP_ROOT);
 	cg = calloc(1, sizeof(*cg));
@@ -1750,6 +1755,8 @@ TEST(cgroup_migration_by_the_pid_moves_every_task_after_a_handoff)
 	EXPECT_NE(0, access(cg->b, F_OK));
 out:
 	free(cg);
+	if (mounted)
+		umount2(CGROUP_ROOT, MNT_DETACH);
 }
 
 /* ---- 7. Core dumps ---- */

@@ -122,7 +122,7 @@ static int ring_body(void *arg)
 	char c = 0;
 
 	CHECK(pipe(fds) == 0);
-	CHECK(syslet_ring_init(&r, 4, 2, SYSLET_RING_EVENTFD) == 0);
+	CHECK(syslet_ring_init(&r, 4, 2, SYSLET_RING_INIT_EVENTFD) == 0);
 	CHECK(syslet_ring_eventfd(&r) >= 0);
 	syslet_prep_read(&ops[0], fds[0], &c, 1);
 	syslet_prep(&ops[1], __NR_getppid, 0);

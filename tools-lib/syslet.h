@@ -827,7 +827,7 @@ struct syslet_ring {
 #define SYSLET__RING_OWNS_EVENTFD	0x8U
 
 /* syslet_ring_init() flags: create and register an eventfd */
-#define SYSLET_RING_EVENTFD		0x1U
+#define SYSLET_RING_INIT_EVENTFD	0x1U
 
 static inline void syslet__ring_clear(struct syslet_ring *r)
 {
@@ -884,9 +884,9 @@ static inline int syslet_ring_init_mem(struct syslet_ring *r, __u64 *slots,
  * @r: the ring
  * @entries: number of slots (the kernel caps the ring at 64 KiB)
  * @max_threads: pool threads for this registration; 0 = kernel default
- * @flags: 0 or SYSLET_RING_EVENTFD: also create an eventfd (close-on-exec,
- *	   non-blocking) that the kernel signals on every post; see
- *	   syslet_ring_eventfd()
+ * @flags: 0 or SYSLET_RING_INIT_EVENTFD: also create an eventfd
+ *	   (close-on-exec, non-blocking) that the kernel signals on every
+ *	   post; see syslet_ring_eventfd()
  *
  * Return: 0 or a negative errno; @r is then empty and nothing leaks.
  */
@@ -898,14 +898,14 @@ static inline int syslet_ring_init(struct syslet_ring *r, unsigned int entries,
 	__u64 *slots;
 
 	syslet__ring_clear(r);
-	if ((flags & ~SYSLET_RING_EVENTFD) || !entries)
+	if ((flags & ~SYSLET_RING_INIT_EVENTFD) || !entries)
 		return -EINVAL;
 	slots = (__u64 *)calloc(entries, sizeof(*slots));
 	if (!slots) {
 		errno = saved_errno;
 		return -ENOMEM;
 	}
-	if (flags & SYSLET_RING_EVENTFD) {
+	if (flags & SYSLET_RING_INIT_EVENTFD) {
 		efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (efd < 0) {
 			ret = -errno;

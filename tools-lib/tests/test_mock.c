@@ -152,7 +152,7 @@ static void ring_exit_waits_for_syslets_in_flight(void)
 	mock_reset();
 	mock_reply(0, 0);
 	errno = EDOM;
-	EXPECT(syslet_ring_init(&r, 16, 2, SYSLET_RING_EVENTFD) == 0);
+	EXPECT(syslet_ring_init(&r, 16, 2, SYSLET_RING_INIT_EVENTFD) == 0);
 	EXPECT(errno == EDOM);
 	EXPECT(heap_blocks == 1 && r.slots && r.nslots == 16);
 	efd = syslet_ring_eventfd(&r);
@@ -226,7 +226,7 @@ static void ring_init_failure_cleans_up(void)
 	mock_reply(0, EBUSY);
 	mock_reply(0, EMFILE);
 	errno = EDOM;
-	EXPECT(syslet_ring_init(&r, 16, 0, SYSLET_RING_EVENTFD) == -EBUSY);
+	EXPECT(syslet_ring_init(&r, 16, 0, SYSLET_RING_INIT_EVENTFD) == -EBUSY);
 	EXPECT(syslet_ring_init(&r, 16, 0, 0) == -EMFILE);
 	EXPECT(heap_blocks == 0 && open_fds() == fds);
 	EXPECT(!r.slots && r.eventfd == -1 && r.int_flags == 0);

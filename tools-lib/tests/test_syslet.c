@@ -518,7 +518,7 @@ static void ring_init_without_syslets(void)
 
 	/* Library-owned memory and eventfd: freed and closed on failure. */
 	EXPECT(syslet_ring_init(&r, 64, 0, 0) == -enosys);
-	EXPECT(syslet_ring_init(&r, 64, 0, SYSLET_RING_EVENTFD) == -enosys);
+	EXPECT(syslet_ring_init(&r, 64, 0, SYSLET_RING_INIT_EVENTFD) == -enosys);
 	EXPECT(!r.slots && r.eventfd == -1);
 	EXPECT(syslet_ring_init(&r, 64, 0, 2) == -EINVAL);
 	EXPECT(syslet_ring_init(&r, 0, 0, 0) == -EINVAL);
