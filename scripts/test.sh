@@ -104,6 +104,14 @@ check "kernel-doc -none -Wall on the files the series adds" bash -c '
 check "man pages: groff -man -ww and mandoc -Tlint clean" bash -c '
 	out=$(for f in "$0"/man/man2/*.2; do groff -man -ww -z "$f"; mandoc -Tlint -W warning "$f"; done 2>&1) &&
 	[ -z "$out" ] || { echo "$out"; false; }' "$TOP"
+# The proc_sys_kernel(5) entries are a fragment: lint them in a minimal page.
+check "man pages: the proc_sys_kernel(5) entries lint clean" bash -c '
+	page=$(mktemp --suffix=.5) && trap "rm -f $page" EXIT &&
+	{ echo ".TH proc_sys_kernel 5 2026-12-07 \"Linux man-pages (unreleased)\""
+	  printf "%s\n" ".SH NAME" "proc_sys_kernel \\- syslet entries" ".SH DESCRIPTION"
+	  cat "$0/man/man5/proc_sys_kernel.5.syslet"; } >"$page" &&
+	out=$({ groff -man -ww -z "$page"; mandoc -Tlint -W warning "$page"; } 2>&1) &&
+	[ -z "$out" ] || { echo "$out"; false; }' "$TOP"
 check "man pages: the EXAMPLES programs compile" bash "$TOP/scripts/check-man-examples.sh"
 
 # One architecture: build, kselftests, boot, results.  Returns non-zero
